@@ -1,0 +1,12 @@
+#ifndef TRAPEZE_HOST_H
+#define TRAPEZE_HOST_H
+#include <stdint.h>
+#include <stddef.h>
+
+// Anonymous, zero-filled, private mapping for guest RAM. Returns NULL on failure.
+void *trapeze_map_anonymous(size_t length);
+int trapeze_unmap(void *address, size_t length);
+// Monotonic clock in nanoseconds.
+uint64_t trapeze_monotonic_ns(void);
+
+#endif

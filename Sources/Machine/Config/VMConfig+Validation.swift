@@ -1,0 +1,40 @@
+/// A configuration the user has to change before the VM can start. One line each, naming the
+/// flag and what to pass instead.
+public enum ConfigError: Error, CustomStringConvertible, Equatable {
+    case notASize(String)
+    case memoryZero
+    case memoryTooSmall(UInt64)
+    case memoryTooLarge(UInt64)
+    case hartCount(Int)
+
+    public var description: String {
+        switch self {
+        case .notASize(let text):
+            return "--memory \"\(text)\" is not a size; pass bytes or a K/M/G suffix, e.g. --memory 512M"
+        case .memoryZero:
+            return "--memory must not be 0; pass e.g. --memory 512M"
+        case .memoryTooSmall(let bytes):
+            return "--memory \(SizeParser.format(bytes)) is below the \(SizeParser.format(VMConfig.memoryRange.lowerBound)) minimum; pass e.g. --memory 512M"
+        case .memoryTooLarge(let bytes):
+            return "--memory \(SizeParser.format(bytes)) is above the \(SizeParser.format(VMConfig.memoryRange.upperBound)) maximum; pass a smaller size"
+        case .hartCount(let count):
+            return "--cpus \(count) is out of range; pass \(VMConfig.hartRange.lowerBound) to \(VMConfig.hartRange.upperBound)"
+        }
+    }
+}
+
+extension VMConfig {
+    /// RAM sizes the virt board accepts: enough for a kernel and initramfs, and an mmap the
+    /// host can give without surprise.
+    public static let memoryRange: ClosedRange<UInt64> = (16 << 20)...(16 << 30)
+    /// Harts: the device tree, PLIC contexts and CLINT are laid out for up to 8, like the guest's NR_CPUS.
+    public static let hartRange: ClosedRange<Int> = 1...8
+
+    /// Checks the numbers a user can get wrong. Files are checked when they are loaded.
+    public func validate() throws(ConfigError) {
+        if memorySize == 0 { throw .memoryZero }
+        if memorySize < Self.memoryRange.lowerBound { throw .memoryTooSmall(memorySize) }
+        if memorySize > Self.memoryRange.upperBound { throw .memoryTooLarge(memorySize) }
+        if !Self.hartRange.contains(hartCount) { throw .hartCount(hartCount) }
+    }
+}

@@ -1,0 +1,272 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Devices
+import Foundation // Thread, NSLock, NSCondition
+
+/// The serial console is the terminal: guest output goes to `outputFD`, keystrokes on `inputFD`
+/// go to the guest.
+///
+/// When input is a terminal, `start()` makes it raw (Ctrl-C goes to the guest) and the escape key
+/// Ctrl-A works: `C-a x` quits, `C-a h` prints help, `C-a C-a` sends a C-a. When input is a pipe
+/// or a file, bytes pass through untouched and end of input simply ends input: the guest runs on.
+///
+/// Threads: one reader thread (an OS thread, never the concurrency pool) blocks in read() and
+/// queues bytes; harts and the run loop call `write(byte:)`, `readByte()` and `flush()`.
+public final class Console: ByteSink, @unchecked Sendable {
+    /// True when input is a terminal: raw mode and the escape key apply.
+    public let isTerminal: Bool
+    private let inputFD: Int32
+    private let outputFD: Int32
+
+    /// Guards the input queue, the quit flag and the wake pipe's state.
+    private let input = NSCondition()
+    private var queue: [UInt8] = []
+    private var queueHead = 0
+    private var quit = false
+    private var wakeSignalled = false
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+    private var started = false
+
+    /// Guards the output buffer and serialises writes to `outputFD`, so output keeps its order.
+    private let output = NSLock()
+    private var pending: [UInt8] = []
+
+    /// The reader stops reading while this much input waits unread (back-pressure on a pipe).
+    private static let maxQueued = 64 << 10
+    /// `write(byte:)` flushes by itself once this much output is buffered.
+    private static let autoFlushBytes = 4096
+
+    /// `inputFD` -1 means no input at all (tests, headless runs).
+    public init(inputFD: Int32 = 0, outputFD: Int32 = 1) {
+        self.inputFD = inputFD
+        self.outputFD = outputFD
+        self.isTerminal = inputFD >= 0 && isatty(inputFD) == 1
+        var fds: [Int32] = [-1, -1]
+        if pipe(&fds) == 0 {
+            for fd in fds {
+                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            }
+        }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+    }
+
+    deinit {
+        flush()
+        if wakeRead >= 0 { close(wakeRead) }
+        if wakeWrite >= 0 { close(wakeWrite) }
+    }
+
+    // MARK: Lifecycle
+
+    /// Enters raw mode (when input is a terminal), arranges for the terminal to be restored and
+    /// output flushed on every exit path, and starts the reader thread. Call once.
+    public func start() {
+        input.lock()
+        let first = !started
+        started = true
+        input.unlock()
+        guard first else { return }
+        Console.registerForExit(self)
+        if isTerminal { _ = TerminalMode.enterRaw(fd: inputFD) }
+        guard inputFD >= 0 else { return }
+        let reader = Thread { [self] in readLoop() }
+        reader.name = "trapeze-console-input"
+        reader.start()
+    }
+
+    /// Flushes output and gives the terminal its original settings back. Idempotent.
+    public func restore() {
+        flush()
+        TerminalMode.restore()
+    }
+
+    // MARK: Output
+
+    public func write(byte: UInt8) {
+        output.lock()
+        defer { output.unlock() }
+        pending.append(byte)
+        if pending.count >= Console.autoFlushBytes { writePendingLocked() }
+    }
+
+    /// Writes buffered output to the terminal. The run loop calls this at slice boundaries and at exit.
+    public func flush() {
+        output.lock()
+        defer { output.unlock() }
+        writePendingLocked()
+    }
+
+    private func writePendingLocked() {
+        guard !pending.isEmpty else { return }
+        pending.withUnsafeBytes { writeAll(outputFD, $0) }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    private func writeText(_ text: String) {
+        output.lock()
+        defer { output.unlock() }
+        pending.append(contentsOf: Array(text.utf8))
+        writePendingLocked()
+    }
+
+    // MARK: Input
+
+    /// The next byte typed, or nil when none is waiting. Never blocks.
+    public func readByte() -> UInt8? {
+        input.lock()
+        defer { input.unlock() }
+        guard queueHead < queue.count else { return nil }
+        let byte = queue[queueHead]
+        queueHead += 1
+        if queueHead == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            queueHead = 0
+            input.signal() // the reader may be waiting for room
+        }
+        return byte
+    }
+
+    public var hasInput: Bool {
+        input.lock()
+        defer { input.unlock() }
+        return queueHead < queue.count
+    }
+
+    /// Set once the user typed C-a x (or someone called `requestQuit()`); the run loop then stops.
+    public var quitRequested: Bool {
+        input.lock()
+        defer { input.unlock() }
+        return quit
+    }
+
+    public func requestQuit() {
+        input.lock()
+        defer { input.unlock() }
+        quit = true
+        signalWakeLocked()
+        input.signal()
+    }
+
+    // MARK: Waking the run loop
+
+    /// Becomes readable when new input is queued or quit is requested, so a run loop whose harts
+    /// all wait in WFI can poll() it with a timeout. Call `drainWake()` after it fires.
+    public var wakeFileDescriptor: Int32 { wakeRead }
+
+    /// Empties the wake pipe; it becomes readable again on the next input or quit.
+    public func drainWake() {
+        input.lock()
+        defer { input.unlock() }
+        var scratch = [UInt8](repeating: 0, count: 64)
+        while scratch.withUnsafeMutableBytes({ read(wakeRead, $0.baseAddress, $0.count) }) > 0 {}
+        wakeSignalled = false
+    }
+
+    /// One byte in the pipe at most: the flag and the pipe change together, under the lock.
+    private func signalWakeLocked() {
+        guard !wakeSignalled, wakeWrite >= 0 else { return }
+        wakeSignalled = true
+        writeWakeByte(wakeWrite)
+    }
+
+    // MARK: The reader thread
+
+    private func readLoop() {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        var decoder = EscapeDecoder()
+        while !quitRequested {
+            let count = buffer.withUnsafeMutableBytes { read(inputFD, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { waitReadable(inputFD); continue }
+                return
+            }
+            if count == 0 { return } // end of input: the guest keeps running without it
+            let bytes = buffer[0..<count]
+            guard isTerminal else { enqueue(bytes); continue }
+            var forward: [UInt8] = []
+            for byte in bytes {
+                switch decoder.feed(byte) {
+                case .forward(let b): forward.append(b)
+                case .swallow: break
+                case .help: writeText(EscapeDecoder.helpText)
+                case .quit:
+                    enqueue(forward[...])
+                    requestQuit()
+                    return
+                }
+            }
+            enqueue(forward[...])
+        }
+    }
+
+    private func enqueue(_ bytes: ArraySlice<UInt8>) {
+        guard !bytes.isEmpty else { return }
+        input.lock()
+        defer { input.unlock() }
+        while queue.count - queueHead >= Console.maxQueued && !quit { input.wait() }
+        if queueHead > 4096 {
+            queue.removeFirst(queueHead)
+            queueHead = 0
+        }
+        queue.append(contentsOf: bytes)
+        signalWakeLocked()
+    }
+
+    // MARK: Exit
+
+    nonisolated(unsafe) private static weak var active: Console?
+    nonisolated(unsafe) private static var exitHookInstalled = false
+
+    /// exit() still flushes the console that was started last and restores the terminal. A
+    /// thread may hold the output lock at that moment; then its bytes are being written anyway.
+    private static func registerForExit(_ console: Console) {
+        active = console
+        guard !exitHookInstalled else { return }
+        exitHookInstalled = true
+        atexit {
+            if let console = Console.active, console.output.try() {
+                console.writePendingLocked()
+                console.output.unlock()
+            }
+            TerminalMode.restore()
+        }
+    }
+}
+
+/// Writes all of `bytes`, through partial writes, EINTR and a non-blocking descriptor. Gives up
+/// only on a real error (EPIPE, EIO): there is nobody left to show the output to.
+private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+    guard var p = bytes.baseAddress else { return }
+    var left = bytes.count
+    while left > 0 {
+        let n = write(fd, p, left)
+        if n > 0 {
+            p += n
+            left -= n
+        } else if n < 0 && errno == EINTR {
+            continue
+        } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+            var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            _ = poll(&pfd, 1, 1000)
+        } else {
+            return
+        }
+    }
+}
+
+private func writeWakeByte(_ fd: Int32) {
+    var one: UInt8 = 1
+    _ = write(fd, &one, 1)
+}
+
+private func waitReadable(_ fd: Int32) {
+    var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    _ = poll(&pfd, 1, -1)
+}

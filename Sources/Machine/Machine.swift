@@ -1,0 +1,137 @@
+import Devices
+import GuestMemory
+import RISCV
+import Virtio
+import VMM
+
+/// How a VM run ended. The CLI turns it into the process exit status.
+public enum MachineExit: Equatable, Sendable {
+    /// The guest powered off (SBI system reset, the syscon device, or an HTIF pass).
+    case poweroff
+    /// The guest asked for a reboot (and did not panic).
+    case reboot
+    /// The guest reported failure: a sifive test FAIL code, an SBI reset with a failure reason,
+    /// an HTIF `tohost` exit with a non-zero code, or a kernel panic followed by reboot (panic=-1).
+    case failure(code: Int32)
+    /// The user quit from the console (Ctrl-A x).
+    case userQuit
+}
+
+/// Errors that stop a VM while it runs, each one line a user can act on.
+public enum MachineError: Error, CustomStringConvertible {
+    case unhandledMachineTrap(hart: Int, cause: UInt64, pc: UInt64, tval: UInt64)
+    case placement(String)
+
+    public var description: String {
+        switch self {
+        case .unhandledMachineTrap(let hart, let cause, let pc, let tval):
+            let kind = cause >> 63 != 0 ? "interrupt" : "exception"
+            return "hart \(hart): guest took an M-mode \(kind) (cause \(cause & ~(1 << 63)), pc 0x\(String(pc, radix: 16)), tval 0x\(String(tval, radix: 16))) with no firmware to handle it; boot it with --firmware or check the kernel is an S-mode kernel"
+        case .placement(let message):
+            return message
+        }
+    }
+}
+
+/// A VM assembled from a `VMConfig`: QEMU virt board memory map, device tree, loaded images and
+/// harts. Harts are multiplexed deterministically on the calling thread (see `run()`); a single
+/// host thread keeps device state lock-free and makes runs reproducible, at the cost of guest
+/// SMP parallelism (these machines have 2 cores, one of which serves console input).
+public final class Machine: PowerControl, SBIPlatform {
+    public let config: VMConfig
+    public let memory: GuestMemory
+    public let bus = Bus()
+    public let harts: [Hart]
+    let lines: [InterruptLines]
+    let clint: CLINT
+    let plic: PLIC
+    let uart: UART16550
+    let console: Console
+    let code: DecodedCodeCache
+    let panicDetector: PanicDetector
+    var sbi: SupervisorBinaryInterface?
+    var htif: HTIF?
+    /// Set by the devices or the SBI when the guest asks to power off, reboot or fail.
+    var powerRequest: PowerRequest?
+    public let boot: BootLayout
+
+    public init(config: VMConfig, console: Console) throws {
+        try config.validate()
+        self.config = config
+        self.console = console
+        memory = try GuestMemory(base: VirtMemoryMap.dram, size: config.memorySize)
+        code = DecodedCodeCache(memory: memory)
+        lines = (0..<config.hartCount).map { _ in InterruptLines() }
+        clint = CLINT(lines: lines, clock: HostMonotonicClock(frequency: VirtMemoryMap.timebaseFrequency))
+        plic = PLIC(lines: lines, sourceCount: VirtMemoryMap.plicSources)
+        panicDetector = PanicDetector(forwardingTo: console)
+        uart = UART16550(output: panicDetector, interrupts: plic, irq: VirtMemoryMap.uart0IRQ)
+        let clintTimer = CLINTTimer(clint)
+        let memory = self.memory, bus = self.bus, code = self.code, lines = self.lines
+        harts = (0..<config.hartCount).map {
+            Hart(id: $0, memory: memory, bus: bus, lines: lines[$0], timer: clintTimer, code: code)
+        }
+        boot = try BootLayout.load(config: config, memory: memory)
+        let syscon = Syscon(power: self)
+        bus.map(syscon, at: VirtMemoryMap.test, length: VirtMemoryMap.testSize)
+        bus.map(clint, at: VirtMemoryMap.clint, length: VirtMemoryMap.clintSize)
+        bus.map(plic, at: VirtMemoryMap.plic, length: VirtMemoryMap.plicSize)
+        bus.map(uart, at: VirtMemoryMap.uart0, length: VirtMemoryMap.uart0Size)
+        for slot in 0..<VirtMemoryMap.virtioCount {
+            bus.map(VirtioMMIOEmptySlot(), at: VirtMemoryMap.virtio + UInt64(slot) * VirtMemoryMap.virtioSize,
+                    length: VirtMemoryMap.virtioSize)
+        }
+        startHarts()
+    }
+
+    /// Puts every hart at its first instruction: firmware in M-mode on all harts (it picks a boot
+    /// hart itself), or, with the built-in SBI, the kernel in S-mode on hart 0 and the others
+    /// stopped until the kernel starts them through SBI HSM.
+    func startHarts() {
+        if let firmware = boot.firmware {
+            for hart in harts {
+                hart.reset(pc: firmware.entry, privilege: .machine)
+                hart.setRegister(10, UInt64(hart.id))
+                hart.setRegister(11, boot.deviceTree)
+                hart.setRegister(12, boot.dynamicInfo)
+            }
+            if let tohost = firmware.tohost {
+                htif = HTIF(memory: memory, tohost: tohost, fromhost: firmware.fromhost, console: console, power: self)
+                code.watch(address: tohost)
+                for hart in harts { hart.storeWatcher = { [unowned self] pa, size in self.htif?.stored(at: pa, size: size) } }
+            }
+        } else {
+            let sbi = SupervisorBinaryInterface(platform: self, memory: memory)
+            self.sbi = sbi
+            for hart in harts {
+                hart.supervisorCalls = sbi
+                hart.firmwareless = true
+                hart.reset(pc: boot.kernelEntry, privilege: .supervisor)
+                hart.runState = .stopped
+            }
+            harts[0].enterSupervisor(at: boot.kernelEntry, a0: 0, a1: boot.deviceTree)
+        }
+    }
+
+    // MARK: PowerControl and SBIPlatform
+
+    public func request(_ request: PowerRequest) {
+        if powerRequest == nil { powerRequest = request }
+        for hart in harts { hart.requestSliceEnd() }
+    }
+
+    public func systemReset(_ request: PowerRequest) { self.request(request) }
+
+    public var mtime: UInt64 { clint.mtime }
+
+    public func consoleWrite(_ byte: UInt8) { panicDetector.write(byte: byte) }
+
+    public func consoleRead() -> UInt8? { console.readByte() }
+}
+
+/// Lets harts read the CLINT's mtime for the `time` CSR without RISCV depending on Devices' CLINT.
+final class CLINTTimer: HartTimer {
+    unowned let clint: CLINT
+    init(_ clint: CLINT) { self.clint = clint }
+    var mtime: UInt64 { clint.mtime }
+}

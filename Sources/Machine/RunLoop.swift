@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CShims
+import Devices
+import RISCV
+
+extension Machine {
+    /// Instructions a hart runs before the loop services devices and the next hart: long enough
+    /// to amortise the loop, short enough that timer and console latency stay under ~1 ms.
+    static let sliceLength = 50_000
+
+    /// Runs the VM until the guest powers off, reboots or fails, or the user quits.
+    ///
+    /// Harts run in turn on this thread, each for a slice; between slices the loop updates the
+    /// timer lines, moves console input into the UART and flushes output. When every hart waits
+    /// (WFI or stopped), the thread sleeps in poll() until the next timer deadline or input.
+    public func run() throws -> MachineExit {
+        defer { console.flush() }
+        let multiHart = harts.count > 1
+        while true {
+            var anyRunning = false
+            for hart in harts {
+                if hart.runState == .waitingForInterrupt && hart.wakeupPending { hart.runState = .running }
+                guard hart.runState == .running else { continue }
+                anyRunning = true
+                if multiHart { hart.clearReservation() }
+                _ = hart.run(budget: Self.sliceLength)
+                if let trap = hart.unhandledMachineTrap {
+                    throw MachineError.unhandledMachineTrap(hart: hart.id, cause: trap.cause, pc: trap.pc, tval: trap.tval)
+                }
+                if powerRequest != nil { break }
+            }
+            if let exit = exitStatus() { return exit }
+            serviceDevices()
+            if console.quitRequested { return .userQuit }
+            if !anyRunning && !harts.contains(where: { $0.runState == .running || $0.wakeupPending }) {
+                sleepUntilEvent()
+            }
+        }
+    }
+
+    func exitStatus() -> MachineExit? {
+        guard let request = powerRequest else { return nil }
+        switch request {
+        case .poweroff: return .poweroff
+        case .reboot: return panicDetector.sawPanic ? .failure(code: 1) : .reboot
+        case .fail(let code): return .failure(code: Int32(code))
+        }
+    }
+
+    /// Timer lines, console input into the UART, console output out.
+    func serviceDevices() {
+        clint.update()
+        let now = clint.mtime
+        for hart in harts { hart.updateSupervisorTimer(now: now) }
+        while uart.canReceive, let byte = console.readByte() {
+            _ = uart.receive(byte)
+        }
+        console.flush()
+    }
+
+    /// Blocks until the earliest timer deadline of any hart or until console input arrives.
+    func sleepUntilEvent() {
+        let now = clint.mtime
+        var deadline = clint.nextDeadline() ?? .max
+        for hart in harts where hart.supervisorTimerCompare > now {
+            deadline = min(deadline, hart.supervisorTimerCompare)
+        }
+        // Ticks are 100 ns at 10 MHz; wait at most 100 ms so quit and odd states stay responsive.
+        let ticks = deadline == .max ? 1_000_000 : min(deadline &- now, 1_000_000)
+        let ms = Int32((ticks + 9_999) / 10_000)
+        if console.hasInput { return }
+        var pfd = pollfd(fd: console.wakeFileDescriptor, events: Int16(POLLIN), revents: 0)
+        _ = poll(&pfd, 1, ms)
+        console.drainWake()
+    }
+}

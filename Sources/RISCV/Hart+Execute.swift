@@ -1,0 +1,264 @@
+/// The pre-decoded interpreter: fetch a decoded instruction (decoding a slot only the first
+/// time), execute it, repeat. Every instruction sets `pc` last, so an exception leaves the
+/// faulting instruction's pc in place for the trap.
+extension Hart {
+    /// Runs up to `budget` instructions, stopping early at WFI, a privilege or interrupt-enable
+    /// change, or a device interrupt. Returns how many instructions ran.
+    public func run(budget: Int) -> Int {
+        guard runState == .running else { return 0 }
+        sliceBreak = false
+        seenLineGeneration = lines.generation
+        checkInterrupts()
+        var executed = 0
+        while executed < budget && !sliceBreak {
+            executed &+= 1
+            do throws(Exception) {
+                let d = try fetch()
+                try execute(d)
+            } catch {
+                take(error)
+            }
+        }
+        instret &+= UInt64(executed)
+        return executed
+    }
+
+    /// Runs exactly one instruction (or takes one pending interrupt), for tests and debuggers.
+    public func step() {
+        guard runState == .running else { return }
+        if checkInterrupts() { return }
+        do throws(Exception) {
+            let d = try fetch()
+            try execute(d)
+        } catch {
+            take(error)
+        }
+        instret &+= 1
+    }
+
+    @inline(__always) static func sext32(_ v: UInt64) -> UInt64 {
+        UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v)))
+    }
+
+    @inline(__always)
+    func execute(_ d: DecodedInstruction) throws(Exception) {
+        let x = self.x
+        let rd = Int(d.rd), rs1 = Int(d.rs1), rs2 = Int(d.rs2)
+        let imm = UInt64(bitPattern: d.imm)
+        let next = pc &+ UInt64(d.length)
+        switch d.op {
+        case .lui: x[rd] = imm; pc = next
+        case .auipc: x[rd] = pc &+ imm; pc = next
+        case .jal: x[rd] = next; pc = pc &+ imm
+        case .jalr:
+            let target = (x[rs1] &+ imm) & ~1
+            x[rd] = next
+            pc = target
+        case .beq: pc = x[rs1] == x[rs2] ? pc &+ imm : next
+        case .bne: pc = x[rs1] != x[rs2] ? pc &+ imm : next
+        case .blt: pc = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? pc &+ imm : next
+        case .bge: pc = Int64(bitPattern: x[rs1]) >= Int64(bitPattern: x[rs2]) ? pc &+ imm : next
+        case .bltu: pc = x[rs1] < x[rs2] ? pc &+ imm : next
+        case .bgeu: pc = x[rs1] >= x[rs2] ? pc &+ imm : next
+
+        case .lb: x[rd] = UInt64(bitPattern: Int64(Int8(bitPattern: try load(x[rs1] &+ imm, UInt8.self)))); pc = next
+        case .lh: x[rd] = UInt64(bitPattern: Int64(Int16(bitPattern: try load(x[rs1] &+ imm, UInt16.self)))); pc = next
+        case .lw: x[rd] = UInt64(bitPattern: Int64(Int32(bitPattern: try load(x[rs1] &+ imm, UInt32.self)))); pc = next
+        case .ld: x[rd] = try load(x[rs1] &+ imm, UInt64.self); pc = next
+        case .lbu: x[rd] = UInt64(try load(x[rs1] &+ imm, UInt8.self)); pc = next
+        case .lhu: x[rd] = UInt64(try load(x[rs1] &+ imm, UInt16.self)); pc = next
+        case .lwu: x[rd] = UInt64(try load(x[rs1] &+ imm, UInt32.self)); pc = next
+        case .sb: try store(x[rs1] &+ imm, UInt8(truncatingIfNeeded: x[rs2])); pc = next
+        case .sh: try store(x[rs1] &+ imm, UInt16(truncatingIfNeeded: x[rs2])); pc = next
+        case .sw: try store(x[rs1] &+ imm, UInt32(truncatingIfNeeded: x[rs2])); pc = next
+        case .sd: try store(x[rs1] &+ imm, x[rs2]); pc = next
+
+        case .addi: x[rd] = x[rs1] &+ imm; pc = next
+        case .slti: x[rd] = Int64(bitPattern: x[rs1]) < d.imm ? 1 : 0; pc = next
+        case .sltiu: x[rd] = x[rs1] < imm ? 1 : 0; pc = next
+        case .xori: x[rd] = x[rs1] ^ imm; pc = next
+        case .ori: x[rd] = x[rs1] | imm; pc = next
+        case .andi: x[rd] = x[rs1] & imm; pc = next
+        case .slli: x[rd] = x[rs1] << (imm & 63); pc = next
+        case .srli: x[rd] = x[rs1] >> (imm & 63); pc = next
+        case .srai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); pc = next
+        case .add: x[rd] = x[rs1] &+ x[rs2]; pc = next
+        case .sub: x[rd] = x[rs1] &- x[rs2]; pc = next
+        case .sll: x[rd] = x[rs1] << (x[rs2] & 63); pc = next
+        case .slt: x[rd] = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? 1 : 0; pc = next
+        case .sltu: x[rd] = x[rs1] < x[rs2] ? 1 : 0; pc = next
+        case .xor: x[rd] = x[rs1] ^ x[rs2]; pc = next
+        case .srl: x[rd] = x[rs1] >> (x[rs2] & 63); pc = next
+        case .sra: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (x[rs2] & 63)); pc = next
+        case .or: x[rd] = x[rs1] | x[rs2]; pc = next
+        case .and: x[rd] = x[rs1] & x[rs2]; pc = next
+
+        case .addiw: x[rd] = Self.sext32(x[rs1] &+ imm); pc = next
+        case .slliw: x[rd] = Self.sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(imm & 31))); pc = next
+        case .srliw: x[rd] = Self.sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(imm & 31))); pc = next
+        case .sraiw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(imm & 31))); pc = next
+        case .addw: x[rd] = Self.sext32(x[rs1] &+ x[rs2]); pc = next
+        case .subw: x[rd] = Self.sext32(x[rs1] &- x[rs2]); pc = next
+        case .sllw: x[rd] = Self.sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(x[rs2] & 31))); pc = next
+        case .srlw: x[rd] = Self.sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(x[rs2] & 31))); pc = next
+        case .sraw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(x[rs2] & 31))); pc = next
+
+        case .mul, .mulh, .mulhsu, .mulhu, .div, .divu, .rem, .remu,
+             .mulw, .divw, .divuw, .remw, .remuw:
+            x[rd] = Self.multiplyDivide(d.op, x[rs1], x[rs2]); pc = next
+
+        case .fence: pc = next
+        case .fenceI:
+            // Stores already invalidate decoded pages; only the fetch shortcut must be re-validated.
+            fetchVPN = .max
+            pc = next
+        case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci: try executeCSR(d)
+        case .ecall: try executeEcall()
+        case .ebreak: throw Exception(.breakpoint, tval: pc)
+        case .mret: try executeMret()
+        case .sret: try executeSret()
+        case .wfi: try executeWfi(next)
+        case .sfenceVMA:
+            if privilege == .user || (privilege == .supervisor && mstatus & Mstatus.tvm != 0) {
+                throw Exception(.illegalInstruction)
+            }
+            flushTranslations()
+            pc = next
+
+        case .lrW, .scW, .amoswapW, .amoaddW, .amoxorW, .amoandW, .amoorW, .amominW, .amomaxW, .amominuW, .amomaxuW,
+             .lrD, .scD, .amoswapD, .amoaddD, .amoxorD, .amoandD, .amoorD, .amominD, .amomaxD, .amominuD, .amomaxuD:
+            try executeAtomic(d)
+            pc = next
+
+        case .sh1add, .sh2add, .sh3add, .addUW, .sh1addUW, .sh2addUW, .sh3addUW, .slliUW,
+             .andn, .orn, .xnor, .clz, .ctz, .cpop, .clzw, .ctzw, .cpopw,
+             .max, .maxu, .min, .minu, .sextB, .sextH, .zextH,
+             .rol, .ror, .rori, .rolw, .rorw, .roriw, .orcB, .rev8:
+            x[rd] = Self.bitManipulation(d.op, x[rs1], x[rs2], imm); pc = next
+
+        case .illegal: throw Exception(.illegalInstruction, tval: imm)
+        case .notDecoded, .crossesPage: throw Exception(.illegalInstruction)
+        default:
+            try executeFloat(d)
+            pc = next
+        }
+    }
+
+    func executeEcall() throws(Exception) {
+        switch privilege {
+        case .user: throw Exception(.environmentCallFromU)
+        case .supervisor:
+            if let handler = supervisorCalls, handler.handleSupervisorCall(from: self) {
+                pc &+= 4
+                return
+            }
+            throw Exception(.environmentCallFromS)
+        case .machine: throw Exception(.environmentCallFromM)
+        }
+    }
+
+    func executeWfi(_ next: UInt64) throws(Exception) {
+        // WFI is illegal in U-mode, and in S-mode when mstatus.TW is set (privileged spec 3.1.6.5).
+        if privilege == .user || (privilege == .supervisor && mstatus & Mstatus.tw != 0) {
+            throw Exception(.illegalInstruction)
+        }
+        pc = next
+        if !wakeupPending {
+            runState = .waitingForInterrupt
+            sliceBreak = true
+        }
+    }
+
+    static func multiplyDivide(_ op: Opcode, _ a: UInt64, _ b: UInt64) -> UInt64 {
+        let sa = Int64(bitPattern: a), sb = Int64(bitPattern: b)
+        switch op {
+        case .mul: return a &* b
+        case .mulh: return UInt64(bitPattern: sa.multipliedFullWidth(by: sb).high)
+        case .mulhu: return a.multipliedFullWidth(by: b).high
+        case .mulhsu:
+            // signed x unsigned: the unsigned high word, corrected when a is negative.
+            let high = a.multipliedFullWidth(by: b).high
+            return sa < 0 ? high &- b : high
+        case .div:
+            if b == 0 { return .max }
+            if sa == .min && sb == -1 { return a }
+            return UInt64(bitPattern: sa / sb)
+        case .divu: return b == 0 ? .max : a / b
+        case .rem:
+            if b == 0 { return a }
+            if sa == .min && sb == -1 { return 0 }
+            return UInt64(bitPattern: sa % sb)
+        case .remu: return b == 0 ? a : a % b
+        case .mulw: return sext32(a &* b)
+        case .divw:
+            let wa = Int32(truncatingIfNeeded: a), wb = Int32(truncatingIfNeeded: b)
+            if wb == 0 { return .max }
+            if wa == .min && wb == -1 { return UInt64(bitPattern: Int64(wa)) }
+            return UInt64(bitPattern: Int64(wa / wb))
+        case .divuw:
+            let wa = UInt32(truncatingIfNeeded: a), wb = UInt32(truncatingIfNeeded: b)
+            return wb == 0 ? .max : sext32(UInt64(wa / wb))
+        case .remw:
+            let wa = Int32(truncatingIfNeeded: a), wb = Int32(truncatingIfNeeded: b)
+            if wb == 0 { return UInt64(bitPattern: Int64(wa)) }
+            if wa == .min && wb == -1 { return 0 }
+            return UInt64(bitPattern: Int64(wa % wb))
+        case .remuw:
+            let wa = UInt32(truncatingIfNeeded: a), wb = UInt32(truncatingIfNeeded: b)
+            return sext32(UInt64(wb == 0 ? wa : wa % wb))
+        default: return 0
+        }
+    }
+
+    static func bitManipulation(_ op: Opcode, _ a: UInt64, _ b: UInt64, _ imm: UInt64) -> UInt64 {
+        switch op {
+        case .sh1add: return (a << 1) &+ b
+        case .sh2add: return (a << 2) &+ b
+        case .sh3add: return (a << 3) &+ b
+        case .addUW: return (a & 0xffff_ffff) &+ b
+        case .sh1addUW: return ((a & 0xffff_ffff) << 1) &+ b
+        case .sh2addUW: return ((a & 0xffff_ffff) << 2) &+ b
+        case .sh3addUW: return ((a & 0xffff_ffff) << 3) &+ b
+        case .slliUW: return (a & 0xffff_ffff) << (imm & 63)
+        case .andn: return a & ~b
+        case .orn: return a | ~b
+        case .xnor: return ~(a ^ b)
+        case .clz: return UInt64(a.leadingZeroBitCount)
+        case .ctz: return UInt64(a.trailingZeroBitCount)
+        case .cpop: return UInt64(a.nonzeroBitCount)
+        case .clzw: return UInt64(UInt32(truncatingIfNeeded: a).leadingZeroBitCount)
+        case .ctzw: return UInt64(UInt32(truncatingIfNeeded: a).trailingZeroBitCount)
+        case .cpopw: return UInt64(UInt32(truncatingIfNeeded: a).nonzeroBitCount)
+        case .max: return Int64(bitPattern: a) > Int64(bitPattern: b) ? a : b
+        case .maxu: return a > b ? a : b
+        case .min: return Int64(bitPattern: a) < Int64(bitPattern: b) ? a : b
+        case .minu: return a < b ? a : b
+        case .sextB: return UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: a)))
+        case .sextH: return UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: a)))
+        case .zextH: return a & 0xffff
+        case .rol: return a.rotatedLeft(by: b & 63)
+        case .ror: return a.rotatedRight(by: b & 63)
+        case .rori: return a.rotatedRight(by: imm & 63)
+        case .rolw: return sext32(UInt64(UInt32(truncatingIfNeeded: a).rotatedLeft(by: b & 31)))
+        case .rorw: return sext32(UInt64(UInt32(truncatingIfNeeded: a).rotatedRight(by: b & 31)))
+        case .roriw: return sext32(UInt64(UInt32(truncatingIfNeeded: a).rotatedRight(by: imm & 31)))
+        case .orcB:
+            var r: UInt64 = 0
+            for i in 0..<8 where (a >> (8 * UInt64(i))) & 0xff != 0 { r |= 0xff << (8 * UInt64(i)) }
+            return r
+        case .rev8: return a.byteSwapped
+        default: return 0
+        }
+    }
+}
+
+extension FixedWidthInteger where Self: UnsignedInteger {
+    @inline(__always) func rotatedLeft(by n: UInt64) -> Self {
+        let k = Int(n) % Self.bitWidth
+        return k == 0 ? self : (self << k) | (self >> (Self.bitWidth - k))
+    }
+    @inline(__always) func rotatedRight(by n: UInt64) -> Self {
+        let k = Int(n) % Self.bitWidth
+        return k == 0 ? self : (self >> k) | (self << (Self.bitWidth - k))
+    }
+}

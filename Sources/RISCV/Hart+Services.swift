@@ -1,0 +1,33 @@
+import Devices
+
+/// Operations that firmware-level code (the built-in SBI, the VMM) performs on a hart from
+/// outside its instruction stream.
+extension Hart {
+    public func raiseSupervisorSoftwareInterrupt() {
+        mipSoftware |= InterruptLines.supervisorSoftware
+        if runState == .waitingForInterrupt && wakeupPending { runState = .running }
+    }
+
+    public func clearSupervisorSoftwareInterrupt() {
+        mipSoftware &= ~InterruptLines.supervisorSoftware
+    }
+
+    /// Enters the WFI wait state at once (SBI retentive suspend).
+    public func waitForInterrupt() {
+        if !wakeupPending { runState = .waitingForInterrupt }
+        sliceBreak = true
+    }
+
+    /// Reads a doubleword at an S-mode virtual address as a load would, without raising a trap.
+    public func readVirtual64(_ va: UInt64) -> UInt64? {
+        do throws(Exception) {
+            let saved = dataPrivilege
+            defer { dataPrivilege = saved }
+            dataPrivilege = .supervisor
+            let pa = try translate(va, .load)
+            return memory.load(pa)
+        } catch {
+            return nil
+        }
+    }
+}

@@ -1,0 +1,210 @@
+import Devices
+import GuestMemory
+
+/// One RV64GC hart: registers, CSRs, privilege, soft TLB and the pre-decoded interpreter.
+///
+/// Harts of a machine are multiplexed on one host thread, so nothing here is locked. The
+/// register files are raw allocations (not Swift arrays) so the interpreter loop pays no
+/// copy-on-write or exclusivity checks.
+public final class Hart {
+    public let id: Int
+    public let memory: GuestMemory
+    public let bus: Bus
+    public let lines: InterruptLines
+    public let timer: HartTimer
+    public let code: DecodedCodeCache
+
+    /// Answers S-mode ecalls when no firmware runs (built-in SBI). Nil with real firmware.
+    public var supervisorCalls: SupervisorCallHandler?
+    /// Told about every store to a watched page (HTIF tohost), with the physical address and size.
+    public var storeWatcher: ((UInt64, Int) -> Void)?
+
+    /// x0...x31, plus slot 32: decoded instructions name it instead of x0 as a destination.
+    let x: UnsafeMutablePointer<UInt64>
+    /// f0...f31 as raw bits; single-precision values are NaN-boxed.
+    let f: UnsafeMutablePointer<UInt64>
+
+    public var pc: UInt64 = 0
+    public internal(set) var privilege: Privilege = .machine
+    public var runState: HartRunState = .running
+
+    // Machine-level CSRs.
+    var mstatus: UInt64 = Mstatus.initial
+    var medeleg: UInt64 = 0
+    var mideleg: UInt64 = 0
+    var mie: UInt64 = 0
+    /// The software-writable pending bits (SSIP, STIP, SEIP); the rest of mip comes from `lines`.
+    var mipSoftware: UInt64 = 0
+    var mtvec: UInt64 = 0
+    var mscratch: UInt64 = 0
+    var mepc: UInt64 = 0
+    var mcause: UInt64 = 0
+    var mtval: UInt64 = 0
+    var mcounteren: UInt64 = 0
+    var mcountinhibit: UInt64 = 0
+    var menvcfg: UInt64 = 0
+    var pmpcfg: (UInt64, UInt64) = (0, 0)
+    let pmpaddr: UnsafeMutablePointer<UInt64>
+
+    // Supervisor-level CSRs.
+    var stvec: UInt64 = 0
+    var sscratch: UInt64 = 0
+    var sepc: UInt64 = 0
+    var scause: UInt64 = 0
+    var stval: UInt64 = 0
+    var satp: UInt64 = 0
+    var scounteren: UInt64 = 0
+    var senvcfg: UInt64 = 0
+
+    // Floating-point control and status.
+    var fflags: UInt32 = 0
+    var frm: UInt8 = 0
+
+    /// Instructions retired; mcycle reads the same count (one instruction per cycle).
+    public internal(set) var instret: UInt64 = 0
+    var cycleOffset: UInt64 = 0
+    var instretOffset: UInt64 = 0
+
+    /// Supervisor timer compare kept for the built-in SBI's set_timer: STIP follows
+    /// `mtime >= supervisorTimerCompare`, as Sstc's stimecmp would.
+    public var supervisorTimerCompare: UInt64 = .max
+
+    /// Physical address reserved by LR, or nil.
+    var reservation: UInt64?
+
+    /// Set when the current slice must end early (WFI, a device or the SBI asking to stop).
+    var sliceBreak = false
+
+    let tlb: SoftTLB
+    /// Current fetch page: virtual page number and its decoded slots, valid while privilege,
+    /// translation and the page's code are unchanged.
+    var fetchVPN: UInt64 = .max
+    var fetchSlots: UnsafeMutablePointer<DecodedInstruction>
+    /// Effective privilege for loads and stores (MPRV applies MPP in M-mode).
+    var dataPrivilege: Privilege = .machine
+    /// The soft-TLB sets of the current privilege (fetch) and effective data privilege.
+    var fetchSet: UnsafeMutablePointer<TLBEntry>
+    var loadSet: UnsafeMutablePointer<TLBEntry>
+    var storeSet: UnsafeMutablePointer<TLBEntry>
+    /// Host address of RAM byte 0, to find a stored-to page's flags from a host pointer.
+    let ramHost: UInt64
+    /// True when no M-mode firmware runs (built-in SBI): a trap into M-mode is then a guest
+    /// error that the machine reports instead of jumping to an unset mtvec.
+    public var firmwareless = false
+    /// The trap that reached M-mode with no firmware to take it: (cause, pc, tval).
+    public internal(set) var unhandledMachineTrap: (cause: UInt64, pc: UInt64, tval: UInt64)?
+    /// The interrupt-line generation last seen, to notice device interrupts raised during MMIO.
+    var seenLineGeneration: UInt64 = 0
+
+    public init(id: Int, memory: GuestMemory, bus: Bus, lines: InterruptLines, timer: HartTimer,
+                code: DecodedCodeCache) {
+        self.id = id
+        self.memory = memory
+        self.bus = bus
+        self.lines = lines
+        self.timer = timer
+        self.code = code
+        x = .allocate(capacity: 33)
+        x.initialize(repeating: 0, count: 33)
+        f = .allocate(capacity: 32)
+        f.initialize(repeating: 0, count: 32)
+        pmpaddr = .allocate(capacity: 16)
+        pmpaddr.initialize(repeating: 0, count: 16)
+        tlb = SoftTLB(memory: memory)
+        fetchSet = tlb.set(.machine, .fetch)
+        loadSet = tlb.set(.machine, .load)
+        storeSet = tlb.set(.machine, .store)
+        ramHost = UInt64(UInt(bitPattern: memory.host))
+        fetchSlots = code.page(0)
+        updateDataPrivilege()
+    }
+
+    deinit {
+        x.deallocate()
+        f.deallocate()
+        pmpaddr.deallocate()
+    }
+
+    /// Integer register `i` (x0 reads 0).
+    public func register(_ i: Int) -> UInt64 { i == 0 ? 0 : x[i] }
+    public func setRegister(_ i: Int, _ value: UInt64) { if i != 0 && i < 32 { x[i] = value } }
+    /// Floating-point register `i` as raw bits.
+    public func floatRegister(_ i: Int) -> UInt64 { f[i] }
+    public func setFloatRegister(_ i: Int, _ value: UInt64) { f[i] = value }
+
+    /// Puts the hart in its reset state at `pc` in `privilege` (privileged spec 3.4).
+    public func reset(pc: UInt64, privilege: Privilege = .machine) {
+        x.initialize(repeating: 0, count: 33)
+        f.initialize(repeating: 0, count: 32)
+        self.pc = pc
+        self.privilege = privilege
+        mstatus = Mstatus.initial
+        medeleg = 0; mideleg = 0; mie = 0; mipSoftware = 0
+        mtvec = 0; mscratch = 0; mepc = 0; mcause = 0; mtval = 0
+        mcounteren = 0; mcountinhibit = 0; menvcfg = 0
+        pmpcfg = (0, 0)
+        pmpaddr.initialize(repeating: 0, count: 16)
+        stvec = 0; sscratch = 0; sepc = 0; scause = 0; stval = 0; satp = 0; scounteren = 0; senvcfg = 0
+        fflags = 0; frm = 0
+        reservation = nil
+        supervisorTimerCompare = .max
+        runState = .running
+        flushTranslations()
+        updateDataPrivilege()
+    }
+
+    /// Prepares the hart to run an S-mode kernel directly, as firmware would leave it: exceptions
+    /// and supervisor interrupts delegated, FPU and counters enabled. Used by the built-in SBI path.
+    public func enterSupervisor(at entry: UInt64, a0: UInt64, a1: UInt64) {
+        reset(pc: entry, privilege: .supervisor)
+        medeleg = Delegation.supervisorExceptions
+        mideleg = Delegation.supervisorInterrupts
+        mcounteren = 0xffff_ffff
+        mstatus = (mstatus & ~Mstatus.fs) | Mstatus.fsInitial
+        mie = InterruptLines.supervisorSoftware | InterruptLines.supervisorTimer | InterruptLines.supervisorExternal
+        x[10] = a0
+        x[11] = a1
+        updateDataPrivilege()
+    }
+
+    /// Ends the current run slice at the next instruction boundary.
+    public func requestSliceEnd() { sliceBreak = true }
+
+    /// Drops the reservation of LR (another hart ran, or a trap happened).
+    public func clearReservation() { reservation = nil }
+}
+
+/// mstatus fields (privileged spec 3.1.6).
+enum Mstatus {
+    static let sie: UInt64 = 1 << 1
+    static let mie: UInt64 = 1 << 3
+    static let spie: UInt64 = 1 << 5
+    static let mpie: UInt64 = 1 << 7
+    static let spp: UInt64 = 1 << 8
+    static let mppShift: UInt64 = 11
+    static let mpp: UInt64 = 3 << 11
+    static let fs: UInt64 = 3 << 13
+    static let fsInitial: UInt64 = 1 << 13
+    static let fsDirty: UInt64 = 3 << 13
+    static let mprv: UInt64 = 1 << 17
+    static let sum: UInt64 = 1 << 18
+    static let mxr: UInt64 = 1 << 19
+    static let tvm: UInt64 = 1 << 20
+    static let tw: UInt64 = 1 << 21
+    static let tsr: UInt64 = 1 << 22
+    /// UXL = SXL = 2 (64-bit), read-only.
+    static let xlen: UInt64 = (2 << 32) | (2 << 34)
+    static let sd: UInt64 = 1 << 63
+    static let initial: UInt64 = xlen
+    static let writable: UInt64 = sie | mie | spie | mpie | spp | mpp | fs | mprv | sum | mxr | tvm | tw | tsr
+    static let supervisorView: UInt64 = sie | spie | spp | fs | sum | mxr | xlen | sd
+    static let supervisorWritable: UInt64 = sie | spie | spp | fs | sum | mxr
+}
+
+enum Delegation {
+    /// Every exception S-mode can take: all but ecall from S and M (which go to the SBI).
+    static let supervisorExceptions: UInt64 = 0xB1FF
+    static let supervisorInterrupts: UInt64 = 0x222
+    static let medelegWritable: UInt64 = 0xB3FF
+    static let midelegWritable: UInt64 = 0x222
+}

@@ -1,0 +1,20 @@
+/// The machine timer the hart reads for the `time` CSR (the CLINT's mtime on the virt board).
+public protocol HartTimer: AnyObject {
+    var mtime: UInt64 { get }
+}
+
+/// Answers `ecall` from S-mode when no M-mode firmware runs: the built-in SBI, which the VMM
+/// turns into its hypercall layer. Returns false to let the ecall trap normally.
+public protocol SupervisorCallHandler: AnyObject {
+    func handleSupervisorCall(from hart: Hart) -> Bool
+}
+
+/// What a hart is doing, as the run loop sees it.
+public enum HartRunState: Sendable, Equatable {
+    /// Executing instructions.
+    case running
+    /// In WFI: skipped until an interrupt is pending and enabled in mie.
+    case waitingForInterrupt
+    /// Not started (SBI HSM STOPPED): skipped until another hart starts it.
+    case stopped
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Machine
+
+/// `trapeze run`: boot a kernel (by default the cached guest) with its console on this terminal.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Boot a guest; its serial console is this terminal (C-a x quits, C-a h for help).",
+        discussion: """
+            Without --kernel, boots the guest that guests/build.sh built into \
+            ${TRAPEZE_CACHE:-$HOME/.cache/trapeze}/current, with the command line \
+            "\(DefaultGuest.commandLine)".
+            """)
+
+    @Option(help: ArgumentHelp("Kernel: a RISC-V Linux Image, an ELF or a raw binary.", valueName: "path"))
+    var kernel: String?
+
+    @Option(help: ArgumentHelp("Initial ramdisk (a cpio archive, usually gzip-compressed).", valueName: "path"))
+    var initrd: String?
+
+    @Option(help: ArgumentHelp("Kernel command line.", valueName: "text"))
+    var cmdline: String?
+
+    @Option(name: [.customShort("m"), .long],
+            help: ArgumentHelp("Guest RAM: bytes or a K/M/G suffix (16M to 16G).", valueName: "size"))
+    var memory = "512M"
+
+    @Option(help: ArgumentHelp("Number of harts (1 to 8).", valueName: "n"))
+    var cpus = 1
+
+    @Option(help: ArgumentHelp("M-mode firmware (ELF or raw binary), like QEMU's -bios; default: the built-in SBI.",
+                               valueName: "path"))
+    var firmware: String?
+
+    func run() throws {
+        let config = try makeConfig()
+        let console = Console()
+        defer { console.restore() }
+        let machine = try Machine(config: config, console: console)
+        console.start()
+        let exit = try machine.run()
+        console.restore()
+        throw ExitCode(status(for: exit))
+    }
+
+    private func makeConfig() throws -> VMConfig {
+        var config = VMConfig(memorySize: try SizeParser.parse(memory), hartCount: cpus, firmwarePath: firmware)
+        if let kernel {
+            config.kernelPath = kernel
+            config.initrdPath = initrd
+            config.commandLine = cmdline ?? ""
+        } else {
+            let guest = try DefaultGuest.find()
+            config.kernelPath = guest.kernel
+            config.initrdPath = initrd ?? guest.initrd
+            config.commandLine = cmdline ?? DefaultGuest.commandLine
+        }
+        try config.validate()
+        return config
+    }
+
+    /// The guest's verdict as the process status. Statuses are 8 bits, so a failure code that
+    /// would wrap to 0 becomes 1.
+    private func status(for exit: MachineExit) -> Int32 {
+        switch exit {
+        case .poweroff, .reboot, .userQuit: return 0
+        case .failure(let code): return (1...255).contains(code) ? code : 1
+        }
+    }
+}
