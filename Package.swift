@@ -27,7 +27,7 @@ let package = Package(
             name: "trapeze",
             dependencies: ["Machine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "RISCVTests", dependencies: ["RISCV", "Devices", "GuestMemory", "CShims"]),
+        .testTarget(name: "RISCVTests", dependencies: ["RISCV", "Devices", "GuestMemory", "CShims"], exclude: ["fpref"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "GuestMemory"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "VMM", "RISCV", "Devices", "GuestMemory"]),
         .testTarget(name: "EndToEndTests", dependencies: []),

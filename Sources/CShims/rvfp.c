@@ -75,26 +75,16 @@ static inline uint32_t mx_flags(uint32_t m) {
     return ((m & 1u) << 4) | ((m & 4u) << 1) | ((m & 8u) >> 1) | ((m & 16u) >> 3) | ((m & 32u) >> 5);
 }
 
-// Before an RNE operation the host must be in round-to-nearest with no FTZ/DAZ, and any flag
-// already pending in MXCSR must not be mistaken for one this operation raised. Pending flags
-// that are already in *flags are harmless (the result is ORed into *flags), so the costly
-// ldmxcsr is only needed when MXCSR holds a flag *flags lacks, or a non-default mode. A caller
-// that passes its accumulated fflags (rather than a fresh zero) mostly skips the ldmxcsr.
-static inline void rne_prepare(const uint32_t *flags) {
-    uint32_t before;
-    __asm__ volatile("stmxcsr %0" : "=m"(before));
-    if ((before & ~0x3fu) != mxcsr_default || (mx_flags(before) & ~*flags))
-        __asm__ volatile("ldmxcsr %0" : : "m"(mxcsr_default));
-}
-
+// Every operation is one asm statement: ldmxcsr (mode, flags cleared), the instruction,
+// stmxcsr, and for modes other than RNE a second ldmxcsr back to the default. (Reading MXCSR
+// first to skip the ldmxcsr when nothing is pending measured slower: stmxcsr is the costly part.)
 // x = x OP y, where OP is an SSE scalar instruction "insn y, x".
 #define HOST2(insn, x, y, rm, flags) do {                                                     \
         uint32_t csr_out_;                                                                      \
         if ((rm) == RVFP_RNE) {                                                                 \
-            rne_prepare(flags);                                                                 \
-            __asm__ volatile(insn " %[b], %[a]\n\tstmxcsr %[o]"                                  \
+            __asm__ volatile("ldmxcsr %[in]\n\t" insn " %[b], %[a]\n\tstmxcsr %[o]"            \
                              : [a] "+x"(x), [o] "=m"(csr_out_)                                  \
-                             : [b] "x"(y));                                                     \
+                             : [b] "x"(y), [in] "m"(mxcsr_default));                            \
         } else {                                                                                \
             __asm__ volatile("ldmxcsr %[in]\n\t" insn " %[b], %[a]\n\tstmxcsr %[o]\n\t"        \
                              "ldmxcsr %[d]"                                                     \
@@ -108,10 +98,9 @@ static inline void rne_prepare(const uint32_t *flags) {
 #define HOSTFMA(insn, x, y, acc, rm, flags) do {                                              \
         uint32_t csr_out_;                                                                      \
         if ((rm) == RVFP_RNE) {                                                                 \
-            rne_prepare(flags);                                                                 \
-            __asm__ volatile(insn " %[b], %[a], %[c]\n\tstmxcsr %[o]"                            \
+            __asm__ volatile("ldmxcsr %[in]\n\t" insn " %[b], %[a], %[c]\n\tstmxcsr %[o]"      \
                              : [c] "+x"(acc), [o] "=m"(csr_out_)                                \
-                             : [a] "x"(x), [b] "x"(y));                                         \
+                             : [a] "x"(x), [b] "x"(y), [in] "m"(mxcsr_default));                \
         } else {                                                                                \
             __asm__ volatile("ldmxcsr %[in]\n\t" insn " %[b], %[a], %[c]\n\tstmxcsr %[o]\n\t"  \
                              "ldmxcsr %[d]"                                                     \

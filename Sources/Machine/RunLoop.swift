@@ -18,7 +18,13 @@ extension Machine {
     public func run() throws -> MachineExit {
         defer { console.flush() }
         let multiHart = harts.count > 1
+        let debug = getenv("TRAPEZE_DEBUG_HARTS") != nil
+        var lastReport = trapeze_monotonic_ns()
         while true {
+            if debug && trapeze_monotonic_ns() - lastReport > 1_000_000_000 {
+                lastReport = trapeze_monotonic_ns()
+                for h in harts { let line = "hart \(h.id): \(h.runState) pc=\(String(h.pc, radix: 16)) priv=\(h.privilege) instret=\(h.instret) \(h.debugSummary)\n"; _ = line.withCString { write(2, $0, strlen($0)) } }
+            }
             var anyRunning = false
             for hart in harts {
                 if hart.runState == .waitingForInterrupt && hart.wakeupPending { hart.runState = .running }

@@ -2,22 +2,28 @@
 /// time), execute it, repeat. Every instruction sets `pc` last, so an exception leaves the
 /// faulting instruction's pc in place for the trap.
 extension Hart {
-    /// Runs up to `budget` instructions, stopping early at WFI, a privilege or interrupt-enable
-    /// change, or a device interrupt. Returns how many instructions ran.
+    /// Runs up to `budget` instructions, stopping early at WFI, HSM stop or a request to end the
+    /// slice (power off, reset). Returns how many instructions ran.
     public func run(budget: Int) -> Int {
         guard runState == .running else { return 0 }
-        sliceBreak = false
+        yieldRequested = false
         seenLineGeneration = lines.generation
-        checkInterrupts()
         var executed = 0
-        while executed < budget && !sliceBreak {
-            executed &+= 1
-            do throws(Exception) {
-                let d = try fetch()
-                try execute(d)
-            } catch {
-                take(error)
+        while executed < budget {
+            sliceBreak = false
+            checkInterrupts()
+            while executed < budget && !sliceBreak {
+                executed &+= 1
+                do throws(Exception) {
+                    let d = try fetch()
+                    try execute(d)
+                } catch {
+                    take(error)
+                }
             }
+            // A break that only asks to re-check interrupts (an enable bit or a device line
+            // changed) continues this slice; WFI, HSM stop and power requests end it.
+            if yieldRequested || runState != .running { break }
         }
         instret &+= UInt64(executed)
         return executed

@@ -31,3 +31,10 @@ extension Hart {
         }
     }
 }
+
+extension Hart {
+    /// A one-line summary of trap state, for debugging the run loop.
+    public var debugSummary: String {
+        "mstatus=\(String(mstatus, radix: 16)) mie=\(String(mie, radix: 16)) mip=\(String(mip, radix: 16)) mideleg=\(String(mideleg, radix: 16)) mtvec=\(String(mtvec, radix: 16)) stimecmp=\(supervisorTimerCompare)"
+    }
+}

@@ -22,7 +22,7 @@ extension Hart {
         } else {
             if firmwareless {
                 unhandledMachineTrap = (cause | (interrupt ? Self.interruptBit : 0), pc, tval)
-                sliceBreak = true
+                requestSliceEnd()
             }
             mcause = cause | (interrupt ? Self.interruptBit : 0)
             mepc = pc

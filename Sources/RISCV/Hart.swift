@@ -72,8 +72,12 @@ public final class Hart {
     /// Physical address reserved by LR, or nil.
     var reservation: UInt64?
 
-    /// Set when the current slice must end early (WFI, a device or the SBI asking to stop).
+    /// Set to leave the inner interpreter loop: interrupts must be re-checked (an enable bit,
+    /// a pending bit or the privilege changed) or the slice must end.
     var sliceBreak = false
+    /// Set when `run` must return to the machine's loop (power request, HSM stop, a trap
+    /// nobody can take).
+    var yieldRequested = false
 
     let tlb: SoftTLB
     /// Current fetch page: virtual page number and its decoded slots, valid while privilege,
@@ -168,7 +172,10 @@ public final class Hart {
     }
 
     /// Ends the current run slice at the next instruction boundary.
-    public func requestSliceEnd() { sliceBreak = true }
+    public func requestSliceEnd() {
+        sliceBreak = true
+        yieldRequested = true
+    }
 
     /// Drops the reservation of LR (another hart ran, or a trap happened).
     public func clearReservation() { reservation = nil }
