@@ -90,7 +90,7 @@ static double matmul_trace(int reps) {
 static uint64_t bits(double d) { uint64_t u; memcpy(&u, &d, sizeof u); return u; }
 
 int main(int argc, char **argv) {
-    int steps = argc > 1 ? atoi(argv[1]) : 200000;
+    int steps = argc > 1 ? atoi(argv[1]) : 100000;
     /* Velocities above are already in AU/year; zero the total momentum. */
     double px = 0, py = 0, pz = 0;
     for (int i = 0; i < NB; i++) {

@@ -45,7 +45,7 @@ static uint64_t hash_loop(uint64_t seed, uint32_t iters) {
 }
 
 int main(int argc, char **argv) {
-    int rounds = argc > 1 ? atoi(argv[1]) : 4;
+    int rounds = argc > 1 ? atoi(argv[1]) : 8;
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
         for (int k = 0; k < 8; k++) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;

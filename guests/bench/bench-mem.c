@@ -1,4 +1,4 @@
-/* bench-mem: memory-bound work over two 8 MiB arrays: a random pointer
+/* bench-mem: memory-bound work over two 4 MiB arrays: a random pointer
  * chase (one dependent load per step, defeats caches and TLBs), then
  * sequential streaming copies and sums.
  * Usage: bench-mem [rounds]. Prints one line with a checksum. */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WORDS (1u * 1024 * 1024) /* 1M x 8 bytes = 8 MiB per array */
+#define WORDS (512u * 1024) /* 512K x 8 bytes = 4 MiB per array */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t next_rand(void) {

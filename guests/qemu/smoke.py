@@ -57,9 +57,10 @@ class Guest:
         return self.now()
 
     def run(self, command, want, timeout=60):
-        """Type a command at the prompt; wait for `want` in its output."""
+        """Type a command at the prompt; wait for regex `want` in its output.
+        Lines arrive as "\r\r\n": the guest's "\r\n" plus the host pty's own \r."""
         self.child.sendline(command)
-        self.expect(want, timeout)
+        self.child.expect(want, timeout=timeout)
         self.expect(PROMPT, timeout)
 
     def wait_exit(self, timeout=60):
@@ -100,7 +101,8 @@ def main():
             print(f"PASS {name}: {detail}", flush=True)
         except Exception as e:  # report and go on to the next check
             results.append(False)
-            print(f"FAIL {name}: {type(e).__name__}: {str(e)[:300]} (log: {logpath})", flush=True)
+            msg = (str(e).splitlines() or [""])[0][:200]
+            print(f"FAIL {name}: {type(e).__name__}: {msg} (log: {logpath})", flush=True)
 
     def shell(smp, disk=None):
         def go():
@@ -109,11 +111,13 @@ def main():
                 t_marker = g.expect(MARKER)
                 g.expect(PROMPT)
                 t0 = g.now()
-                g.run("echo hi-$((6*7))", "hi-42")
+                g.run("echo hi-$((6*7))", r"\nhi-42\r")
                 t_cmd = g.now() - t0
-                g.run("grep -c ^processor /proc/cpuinfo", f"\r\n{smp}\r\n")
+                # cttyhack gave the shell the UART as controlling tty (job control).
+                g.run("tty", r"\n/dev/ttyS0\r")
+                g.run("grep -c ^processor /proc/cpuinfo", rf"\n{smp}\r")
                 if disk:
-                    g.run("grep ' / ' /proc/mounts", "/dev/root / ext4 rw")
+                    g.run("grep ' / ' /proc/mounts", r"\n/dev/root / ext4 rw")
                 g.child.sendline("poweroff -f")
                 t_exit = g.wait_exit()
                 return (f"marker at {t_marker:.2f}s, echo round trip {t_cmd*1000:.0f}ms, "
