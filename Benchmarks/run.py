@@ -1,0 +1,354 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark: the same kernel and initramfs under Trapeze and QEMU.
+
+One command runs everything and prints a table of medians:
+
+    python3 Benchmarks/run.py                 # 5 runs of each case, 1 hart
+    python3 Benchmarks/run.py --quick         # 1 run of each case (smoke check)
+    python3 Benchmarks/run.py --runs 9 --cpus 2 --json /tmp/bench.json
+
+Emulators (all boot the same Image + initramfs.cpio.gz, 512M of RAM, N harts):
+  trapeze          Trapeze's default: built-in SBI, no firmware in RAM, the kernel
+                   starts in S-mode.
+  trapeze+opensbi  Trapeze with --firmware .../opensbi/generic/fw_jump.elf: OpenSBI
+                   runs in M-mode first, like QEMU does (the like-for-like comparison).
+  qemu+opensbi     qemu-system-riscv64 -M virt -bios default (QEMU's bundled OpenSBI),
+                   TCG.
+
+Cases (guest console on stdout, read incrementally and timestamped on arrival):
+  boot→ready       process start to the "trapeze-init: ready" marker.
+  boot→exit        process start to process exit, with trapeze.run=true (/init prints
+                   the marker, runs /bin/true and powers off). Same runs as boot→ready.
+  bench-*          trapeze.run=bench-*: time from the marker to the program's output
+                   line, so boot is excluded. The line must equal guests/bench/expected.txt
+                   exactly; a wrong answer is reported as FAIL and the exit status is 1.
+
+Runs are interleaved (round 1: A B C, round 2: B C A, ...) so a change in machine
+load hits every emulator alike. Each run has a timeout (default 120 s) after which its
+whole process group is killed. Stdlib only.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import select
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+MARKER = "trapeze-init: ready"
+CMDLINE = "console=ttyS0 earlycon=sbi panic=-1"
+FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
+BENCHES = ["bench-int", "bench-mem", "bench-fp", "bench-branch"]
+
+
+class RunFailed(Exception):
+    pass
+
+
+def read_expected(path):
+    expected = {}
+    with open(path) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                expected[line.split(":", 1)[0]] = line.strip()
+    return expected
+
+
+def default_guest_dir():
+    cache = os.environ.get("TRAPEZE_CACHE") or os.path.expanduser("~/.cache/trapeze")
+    return os.path.join(cache, "current")
+
+
+def command_for(emu, opts, cmdline):
+    if emu.startswith("trapeze"):
+        cmd = [opts.trapeze, "run", "--kernel", opts.kernel, "--initrd", opts.initrd,
+               "--cmdline", cmdline, "--memory", "512M", "--cpus", str(opts.cpus)]
+        if emu == "trapeze+opensbi":
+            cmd += ["--firmware", opts.firmware]
+        return cmd
+    return [opts.qemu, "-M", "virt", "-m", "512M", "-smp", str(opts.cpus), "-nographic",
+            "-no-reboot", "-bios", "default", "-kernel", opts.kernel, "-initrd", opts.initrd,
+            "-append", cmdline]
+
+
+def run_once(cmd, want_line, timeout):
+    """Starts `cmd` with stdin from /dev/null and reads its stdout as it arrives.
+
+    Returns a dict of seconds since just before the process was started: "ready" (the
+    marker appeared), "line" (the line starting with want_line's "name:" prefix was
+    complete; its text in "line_text"), "exit" (the process was reaped), plus "rc".
+    Raises RunFailed on timeout (after killing the process group) or bad output."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    out = bytearray()
+    err = bytearray()
+    res = {}
+    prefix = want_line.split(":", 1)[0] + ":" if want_line else None
+    scan_from = 0  # start of the first line not yet checked for the wanted line
+    fds = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}
+    deadline = t0 + timeout
+    try:
+        while fds:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RunFailed(f"timeout after {timeout:.0f} s")
+            ready, _, _ = select.select(list(fds), [], [], min(left, 1.0))
+            now = time.monotonic() - t0
+            for fd in ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    del fds[fd]
+                    continue
+                buf = fds[fd]
+                buf += chunk
+                if buf is not out:
+                    continue
+                if "ready" not in res and MARKER.encode() in out:
+                    res["ready"] = now
+                if prefix and "line" not in res and "ready" in res:
+                    while True:
+                        nl = out.find(b"\n", scan_from)
+                        if nl < 0:
+                            break
+                        text = out[scan_from:nl].decode("utf-8", "replace").strip("\r\n ")
+                        scan_from = nl + 1
+                        if text.startswith(prefix):
+                            res["line"] = now
+                            res["line_text"] = text
+                            break
+        left = max(0.1, deadline - time.monotonic())
+        try:
+            res["rc"] = proc.wait(timeout=left)
+        except subprocess.TimeoutExpired:
+            raise RunFailed(f"timeout after {timeout:.0f} s (output closed, process still running)")
+        res["exit"] = time.monotonic() - t0
+    except BaseException as e:
+        kill_group(proc)
+        if isinstance(e, RunFailed):
+            e.args = (e.args[0] + "\n" + tail(out, err),)
+        raise
+    finally:
+        proc.stdout.close()
+        proc.stderr.close()
+
+    if "ready" not in res:
+        raise RunFailed("no '%s' marker (rc=%s)\n%s" % (MARKER, res["rc"], tail(out, err)))
+    if want_line:
+        if "line" not in res:
+            raise RunFailed(f"no '{prefix}' output line (rc={res['rc']})\n{tail(out, err)}")
+        if res["line_text"] != want_line:
+            raise RunFailed("WRONG ANSWER\n  got:      %s\n  expected: %s"
+                            % (res["line_text"], want_line))
+        if b"trapeze-run: exit=0" not in out:
+            raise RunFailed(f"program did not report exit=0\n{tail(out, err)}")
+    if res["rc"] != 0:
+        raise RunFailed(f"exit status {res['rc']}\n{tail(out, err)}")
+    return res
+
+
+def kill_group(proc):
+    """Kills the process group of a process this script started, and reaps it."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def tail(out, err, n=12):
+    lines = out.decode("utf-8", "replace").replace("\r", "").splitlines()[-n:]
+    text = "  stdout (last lines):\n" + "\n".join("    " + l for l in lines)
+    e = err.decode("utf-8", "replace").strip()
+    if e:
+        text += "\n  stderr:\n" + "\n".join("    " + l for l in e.splitlines()[-n:])
+    return text
+
+
+def fmt(s):
+    if s is None:
+        return "—"
+    if isinstance(s, str):
+        return s
+    return f"{s * 1000:.0f} ms" if s < 10 else f"{s:.2f} s"
+
+
+def machine_facts(opts):
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        qv = subprocess.run([opts.qemu, "--version"], capture_output=True, text=True).stdout
+        qv = qv.splitlines()[0] if qv else "?"
+    except OSError:
+        qv = "not found"
+    return {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "nproc": os.cpu_count(), "cpu": cpu, "loadavg": os.getloadavg(),
+            "kernel": platform.release(), "qemu": qv}
+
+
+def main():
+    g = default_guest_dir()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5, help="runs of each case per emulator (default 5)")
+    ap.add_argument("--quick", action="store_true", help="1 run of each case (smoke check)")
+    ap.add_argument("--cpus", type=int, default=1, help="harts (default 1)")
+    ap.add_argument("--timeout", type=float, default=120, help="seconds per run (default 120)")
+    ap.add_argument("--json", metavar="FILE", help="write all raw samples here")
+    ap.add_argument("--cases", default="boot," + ",".join(BENCHES),
+                    help="comma-separated subset of: boot," + ",".join(BENCHES))
+    ap.add_argument("--emulators", default="trapeze,trapeze+opensbi,qemu+opensbi",
+                    help="comma-separated subset of the default")
+    ap.add_argument("--trapeze", default=os.path.join(REPO, ".build", "release", "trapeze"))
+    ap.add_argument("--qemu", default="qemu-system-riscv64")
+    ap.add_argument("--kernel", default=os.path.join(g, "Image"))
+    ap.add_argument("--initrd", default=os.path.join(g, "initramfs.cpio.gz"))
+    ap.add_argument("--firmware", default=FW_JUMP, help="OpenSBI for trapeze+opensbi")
+    ap.add_argument("--expected", default=os.path.join(REPO, "guests", "bench", "expected.txt"))
+    opts = ap.parse_args()
+    if opts.quick:
+        opts.runs = 1
+    emus = [e for e in opts.emulators.split(",") if e]
+    cases = [c for c in opts.cases.split(",") if c]
+    for e in emus:
+        if e not in ("trapeze", "trapeze+opensbi", "qemu+opensbi"):
+            ap.error(f"unknown emulator {e}")
+    for c in cases:
+        if c != "boot" and c not in BENCHES:
+            ap.error(f"unknown case {c}")
+    for path in (opts.kernel, opts.initrd) + ((opts.trapeze,) if any(e.startswith("trapeze") for e in emus) else ()):
+        if not os.path.exists(path):
+            sys.exit(f"run.py: missing {path} (build: swift build -c release --product trapeze; "
+                     "guests: guests/build.sh)")
+    expected = read_expected(opts.expected)
+
+    facts = machine_facts(opts)
+    print(f"# {facts['date']}  nproc={facts['nproc']}  cpu={facts['cpu']}  "
+          f"load={' '.join('%.2f' % x for x in facts['loadavg'])}")
+    print(f"# {facts['qemu']}; {opts.runs} run(s) per case, {opts.cpus} hart(s), "
+          f"timeout {opts.timeout:.0f} s")
+
+    # metric name -> emulator -> list of seconds; failures[metric][emu] = message
+    metrics = []
+    samples = {}
+    raw = []
+    failures = {}
+    for case in cases:
+        if case == "boot":
+            metrics += ["boot→ready", "boot→exit (run=true)"]
+        else:
+            metrics.append(f"{case} (after ready)")
+    for m in metrics:
+        samples[m] = {e: [] for e in emus}
+
+    total = len(cases) * opts.runs * len(emus)
+    n = 0
+    for case in cases:
+        cmdline = f"{CMDLINE} trapeze.run={'true' if case == 'boot' else case}"
+        want = None if case == "boot" else expected[case]
+        dead = set()  # emulators that failed this case: skip their remaining runs
+        for r in range(opts.runs):
+            order = emus[r % len(emus):] + emus[:r % len(emus)]
+            for emu in order:
+                n += 1
+                label = f"[{n}/{total}] {case} run {r + 1}/{opts.runs} {emu}"
+                if emu in dead:
+                    print(f"{label}: skipped (failed earlier)", flush=True)
+                    continue
+                print(f"{label} ... ", end="", flush=True)
+                cmd = command_for(emu, opts, cmdline)
+                try:
+                    res = run_once(cmd, want, opts.timeout)
+                except RunFailed as e:
+                    dead.add(emu)
+                    msg = str(e)
+                    print(f"FAIL: {msg}", flush=True)
+                    first = msg.splitlines()[0]
+                    for m in metrics:
+                        if m.startswith(case):
+                            failures.setdefault(m, {})[emu] = first
+                    raw.append({"case": case, "emulator": emu, "run": r + 1, "command": cmd,
+                                "error": msg})
+                    continue
+                rec = {"case": case, "emulator": emu, "run": r + 1, "command": cmd,
+                       "ready_s": res["ready"], "exit_s": res["exit"], "rc": res["rc"]}
+                if case == "boot":
+                    samples["boot→ready"][emu].append(res["ready"])
+                    samples["boot→exit (run=true)"][emu].append(res["exit"])
+                    print(f"ready {fmt(res['ready'])}, exit {fmt(res['exit'])}", flush=True)
+                else:
+                    d = res["line"] - res["ready"]
+                    rec["line_s"] = res["line"]
+                    rec["output"] = res["line_text"]
+                    rec["bench_s"] = d
+                    samples[f"{case} (after ready)"][emu].append(d)
+                    print(f"{fmt(d)} (ready {fmt(res['ready'])}, exit {fmt(res['exit'])}) ok",
+                          flush=True)
+                raw.append(rec)
+
+    # The table.
+    med = {m: {e: (statistics.median(v) if v else None) for e, v in samples[m].items()}
+           for m in metrics}
+    qemu = "qemu+opensbi"
+    headers = ["case"] + [f"{e} median" for e in emus]
+    if qemu in emus:
+        headers += [f"{e}/qemu" for e in emus if e != qemu]
+    rows = []
+    for m in metrics:
+        row = [m]
+        for e in emus:
+            row.append("FAIL" if e in failures.get(m, {}) else fmt(med[m][e]))
+        if qemu in emus:
+            for e in emus:
+                if e == qemu:
+                    continue
+                a, b = med[m][e], med[m][qemu]
+                row.append(f"{a / b:.2f}x" if a is not None and b else "—")
+        rows.append(row)
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    print()
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
+    print(f"(medians of {opts.runs} run(s); ratio > 1 means slower than QEMU)")
+
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump({"machine": facts, "runs": opts.runs, "cpus": opts.cpus,
+                       "kernel": opts.kernel, "initrd": opts.initrd, "firmware": opts.firmware,
+                       "medians_s": med, "samples_s": samples, "failures": failures,
+                       "raw": raw}, f, indent=1, ensure_ascii=False)
+        print(f"raw samples: {opts.json}")
+
+    if failures:
+        print("\nFAILED:", file=sys.stderr)
+        for m, by in failures.items():
+            for e, msg in by.items():
+                print(f"  {m} / {e}: {msg}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
