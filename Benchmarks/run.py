@@ -33,8 +33,10 @@ import json
 import os
 import platform
 import select
+import shutil
 import signal
 import statistics
+import tempfile
 import subprocess
 import sys
 import time
@@ -238,12 +240,46 @@ def main():
             sys.exit(f"run.py: missing {path} (build: swift build -c release --product trapeze; "
                      "guests: guests/build.sh)")
     expected = read_expected(opts.expected)
+    # Pin the inputs: guests/build.sh repoints current/ and other builds replace
+    # .build/release/trapeze while this runs, so resolve links and copy the binary.
+    opts.kernel = os.path.realpath(opts.kernel)
+    opts.initrd = os.path.realpath(opts.initrd)
+    snapdir = tempfile.mkdtemp(prefix="trapeze-bench-")
+    if any(e.startswith("trapeze") for e in emus):
+        snap = os.path.join(snapdir, "trapeze")
+        shutil.copy2(opts.trapeze, snap)
+        opts.trapeze_source = opts.trapeze
+        opts.trapeze = snap
+    try:
+        return measure(opts, emus, cases, expected)
+    finally:
+        shutil.rmtree(snapdir, ignore_errors=True)
 
+
+def git_state():
+    try:
+        head = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--", "Sources"],
+                               capture_output=True, text=True).stdout.strip()
+        return head + (" (Sources/ modified)" if dirty else "")
+    except OSError:
+        return "?"
+
+
+def measure(opts, emus, cases, expected):
     facts = machine_facts(opts)
+    facts["git"] = git_state()
+    if hasattr(opts, "trapeze_source"):
+        st = os.stat(opts.trapeze_source)
+        facts["trapeze_binary"] = "%s (built %s)" % (
+            opts.trapeze_source,
+            datetime.datetime.fromtimestamp(st.st_mtime).astimezone().isoformat(timespec="seconds"))
     print(f"# {facts['date']}  nproc={facts['nproc']}  cpu={facts['cpu']}  "
           f"load={' '.join('%.2f' % x for x in facts['loadavg'])}")
     print(f"# {facts['qemu']}; {opts.runs} run(s) per case, {opts.cpus} hart(s), "
-          f"timeout {opts.timeout:.0f} s")
+          f"timeout {opts.timeout:.0f} s; repo {facts['git']}")
+    print(f"# kernel {opts.kernel}\n# initrd {opts.initrd}")
 
     # metric name -> emulator -> list of seconds; failures[metric][emu] = message
     metrics = []

@@ -1,3 +1,4 @@
+import CShims
 import Devices
 import GuestMemory
 import RISCV
@@ -54,6 +55,8 @@ public final class Machine: PowerControl, SBIPlatform {
     /// Set by the devices or the SBI when the guest asks to power off, reboot or fail.
     var powerRequest: PowerRequest?
     public let boot: BootLayout
+    /// Host monotonic time when the machine was built, for statistics.
+    let startedAt = trapeze_monotonic_ns()
 
     public init(config: VMConfig, console: Console) throws {
         try config.validate()

@@ -142,7 +142,7 @@ extension Hart {
              .rol, .ror, .rori, .rolw, .rorw, .roriw, .orcB, .rev8:
             x[rd] = Self.bitManipulation(d.op, x[rs1], x[rs2], imm); pc = next
 
-        case .illegal: throw Exception(.illegalInstruction, tval: imm)
+        case .illegal: throw Exception(.illegalInstruction, tval: UInt64(UInt32(truncatingIfNeeded: d.imm)))
         case .notDecoded, .crossesPage: throw Exception(.illegalInstruction)
         default:
             try executeFloat(d)

@@ -38,3 +38,8 @@ extension Hart {
         "mstatus=\(String(mstatus, radix: 16)) mie=\(String(mie, radix: 16)) mip=\(String(mip, radix: 16)) mideleg=\(String(mideleg, radix: 16)) mtvec=\(String(mtvec, radix: 16)) stimecmp=\(supervisorTimerCompare)"
     }
 }
+
+extension Hart {
+    /// Soft-TLB flushes so far, for statistics.
+    public var tlbFlushCount: UInt64 { tlb.flushes }
+}

@@ -50,33 +50,43 @@ public enum Opcode: UInt8, Sendable {
     case rol, ror, rori, rolw, rorw, roriw, orcB, rev8
 }
 
-/// A decoded instruction: what the executor needs, with no re-decoding.
+/// A decoded instruction: what the executor needs, with no re-decoding, packed into 8 bytes so
+/// a decoded page (one slot per halfword) stays small in the host's caches.
 ///
 /// `rd` is 32 (a scratch register slot) when the instruction names x0 as destination, so
-/// writes to x0 need no check on the hot path.
+/// writes to x0 need no check on the hot path. Floating-point arithmetic has no immediate, so
+/// its rounding mode and third source share the immediate's bits.
 public struct DecodedInstruction: Sendable, Equatable {
     public var op: Opcode
     public var rd: UInt8
-    public var rs1: UInt8
+    /// rs1 in bits 0-5; bit 7 set for a compressed (2-byte) instruction.
+    var rs1AndLength: UInt8
     public var rs2: UInt8
-    public var rs3: UInt8
-    /// Rounding mode for floating point; unused otherwise.
-    public var rm: UInt8
-    /// 2 for compressed, 4 otherwise.
-    public var length: UInt8
-    public var imm: Int64
+    /// The immediate, or `rs3 << 8 | rm` for floating-point arithmetic.
+    var packedImmediate: Int32
 
     public init(op: Opcode, rd: UInt8 = 32, rs1: UInt8 = 0, rs2: UInt8 = 0, rs3: UInt8 = 0,
                 rm: UInt8 = 0, length: UInt8 = 4, imm: Int64 = 0) {
         self.op = op
         self.rd = rd
-        self.rs1 = rs1
+        self.rs1AndLength = (rs1 & 0x3f) | (length == 2 ? 0x80 : 0)
         self.rs2 = rs2
-        self.rs3 = rs3
-        self.rm = rm
-        self.length = length
-        self.imm = imm
+        if rs3 != 0 || rm != 0 {
+            packedImmediate = Int32(rs3) << 8 | Int32(rm)
+        } else {
+            packedImmediate = Int32(truncatingIfNeeded: imm)
+        }
     }
+
+    @inline(__always) public var rs1: UInt8 { rs1AndLength & 0x3f }
+    @inline(__always) public var length: UInt8 { rs1AndLength & 0x80 != 0 ? 2 : 4 }
+    /// Every RV64GC immediate fits in 32 bits, sign-extended.
+    @inline(__always) public var imm: Int64 {
+        get { Int64(packedImmediate) }
+        set { packedImmediate = Int32(truncatingIfNeeded: newValue) }
+    }
+    @inline(__always) public var rm: UInt8 { UInt8(truncatingIfNeeded: packedImmediate) & 7 }
+    @inline(__always) public var rs3: UInt8 { UInt8(truncatingIfNeeded: packedImmediate >> 8) & 31 }
 
     public static let illegal = DecodedInstruction(op: .illegal)
 }

@@ -37,6 +37,7 @@ struct Trapeze: ParsableCommand {
     private static func isUsageError(_ error: Error) -> Bool {
         switch error {
         case is ConfigError, is LoadError, is GuestMemoryError, is DefaultGuestError: return true
+        case MachineError.placement: return true
         default: return exitCode(for: error) == .validationFailure
         }
     }

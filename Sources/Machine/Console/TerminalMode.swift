@@ -39,7 +39,7 @@ enum TerminalMode {
         installHandlersOnce()
         state.fd.pointee = fd
         state.active.pointee = 1
-        guard tcsetattr(fd, TCSAFLUSH, &raw) == 0 else {
+        guard tcsetattr(fd, TCSANOW, &raw) == 0 else {
             state.active.pointee = 0
             return false
         }

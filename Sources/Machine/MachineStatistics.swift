@@ -1,0 +1,65 @@
+import CShims
+import Foundation
+import RISCV
+import VMM
+
+/// What a run cost, for `--stats` (a table) and `--stats-json` (for tools). Each counter is
+/// exact: it is counted where the event happens, not sampled.
+public struct MachineStatistics: Sendable, Codable {
+    public struct HartCounters: Sendable, Codable {
+        public var hart: Int
+        /// Instructions retired (and interrupts taken between them are not counted).
+        public var instructions: UInt64
+        /// Soft-TLB flushes (satp writes, sfence.vma, SUM/MXR changes, remote fences).
+        public var tlbFlushes: UInt64
+    }
+
+    public var seconds: Double
+    public var harts: [HartCounters]
+    /// Decoded-code pages dropped because the guest wrote to them (self-modifying code, reloads).
+    public var codeInvalidations: UInt64
+    /// Built-in SBI calls by extension name (empty when real firmware runs).
+    public var sbiCalls: [String: UInt64]
+
+    public var instructions: UInt64 { harts.reduce(0) { $0 + $1.instructions } }
+    /// Guest instructions per host second, in millions.
+    public var mips: Double { seconds > 0 ? Double(instructions) / seconds / 1e6 : 0 }
+
+    /// A readable table, one counter per line.
+    public func table() -> String {
+        var rows: [(String, String)] = [
+            ("wall time", String(format: "%.3f s", seconds)),
+            ("instructions", "\(instructions)"),
+            ("guest MIPS", String(format: "%.1f", mips)),
+            ("code page invalidations", "\(codeInvalidations)"),
+        ]
+        for h in harts {
+            rows.append(("hart \(h.hart) instructions", "\(h.instructions)"))
+            rows.append(("hart \(h.hart) TLB flushes", "\(h.tlbFlushes)"))
+        }
+        for (name, count) in sbiCalls.sorted(by: { $0.key < $1.key }) {
+            rows.append(("SBI \(name) calls", "\(count)"))
+        }
+        let width = rows.map(\.0.count).max() ?? 0
+        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
+            .joined(separator: "\n")
+    }
+}
+
+extension Machine {
+    public func statistics() -> MachineStatistics {
+        let seconds = Double(trapeze_monotonic_ns() &- startedAt) / 1e9
+        var sbiCalls: [String: UInt64] = [:]
+        if let sbi {
+            for (eid, count) in sbi.callCounts {
+                let name = SBIExtension(rawValue: eid).map { "\($0)" } ?? "0x\(String(eid, radix: 16))"
+                sbiCalls[name, default: 0] += count
+            }
+        }
+        return MachineStatistics(
+            seconds: seconds,
+            harts: harts.map { .init(hart: $0.id, instructions: $0.instret, tlbFlushes: $0.tlbFlushCount) },
+            codeInvalidations: code.invalidations,
+            sbiCalls: sbiCalls)
+    }
+}
