@@ -12,15 +12,21 @@ extension Hart {
         while executed < budget {
             sliceBreak = false
             checkInterrupts()
+            // pc lives in a local (a register) across instructions; self.pc is written back
+            // before anything that reads it: traps, system instructions, the end of the slice.
+            var pc = self.pc
             while executed < budget && !sliceBreak {
                 executed &+= 1
                 do throws(Exception) {
-                    let d = try fetch()
-                    try execute(d)
+                    let d = try fetch(pc)
+                    pc = try execute(d, pc)
                 } catch {
+                    self.pc = pc
                     take(error)
+                    pc = self.pc
                 }
             }
+            self.pc = pc
             // A break that only asks to re-check interrupts (an enable bit or a device line
             // changed) continues this slice; WFI, HSM stop and power requests end it.
             if yieldRequested || runState != .running { break }
@@ -34,8 +40,8 @@ extension Hart {
         guard runState == .running else { return }
         if checkInterrupts() { return }
         do throws(Exception) {
-            let d = try fetch()
-            try execute(d)
+            let d = try fetch(pc)
+            pc = try execute(d, pc)
         } catch {
             take(error)
         }
@@ -46,107 +52,124 @@ extension Hart {
         UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v)))
     }
 
+    /// Executes `d` at `pc` and returns the next pc. Instructions that trap, change privilege
+    /// or call out of the hart work on `self.pc`, which is synchronised around them.
     @inline(__always)
-    func execute(_ d: DecodedInstruction) throws(Exception) {
+    func execute(_ d: DecodedInstruction, _ pc: UInt64) throws(Exception) -> UInt64 {
         let x = self.x
         let rd = Int(d.rd), rs1 = Int(d.rs1), rs2 = Int(d.rs2)
         let imm = UInt64(bitPattern: d.imm)
         let next = pc &+ UInt64(d.length)
         switch d.op {
-        case .lui: x[rd] = imm; pc = next
-        case .auipc: x[rd] = pc &+ imm; pc = next
-        case .jal: x[rd] = next; pc = pc &+ imm
+        case .lui: x[rd] = imm; return next
+        case .auipc: x[rd] = pc &+ imm; return next
+        case .jal: x[rd] = next; return pc &+ imm
         case .jalr:
             let target = (x[rs1] &+ imm) & ~1
             x[rd] = next
-            pc = target
-        case .beq: pc = x[rs1] == x[rs2] ? pc &+ imm : next
-        case .bne: pc = x[rs1] != x[rs2] ? pc &+ imm : next
-        case .blt: pc = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? pc &+ imm : next
-        case .bge: pc = Int64(bitPattern: x[rs1]) >= Int64(bitPattern: x[rs2]) ? pc &+ imm : next
-        case .bltu: pc = x[rs1] < x[rs2] ? pc &+ imm : next
-        case .bgeu: pc = x[rs1] >= x[rs2] ? pc &+ imm : next
+            return target
+        case .beq: return x[rs1] == x[rs2] ? pc &+ imm : next
+        case .bne: return x[rs1] != x[rs2] ? pc &+ imm : next
+        case .blt: return Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? pc &+ imm : next
+        case .bge: return Int64(bitPattern: x[rs1]) >= Int64(bitPattern: x[rs2]) ? pc &+ imm : next
+        case .bltu: return x[rs1] < x[rs2] ? pc &+ imm : next
+        case .bgeu: return x[rs1] >= x[rs2] ? pc &+ imm : next
 
-        case .lb: x[rd] = UInt64(bitPattern: Int64(Int8(bitPattern: try load(x[rs1] &+ imm, UInt8.self)))); pc = next
-        case .lh: x[rd] = UInt64(bitPattern: Int64(Int16(bitPattern: try load(x[rs1] &+ imm, UInt16.self)))); pc = next
-        case .lw: x[rd] = UInt64(bitPattern: Int64(Int32(bitPattern: try load(x[rs1] &+ imm, UInt32.self)))); pc = next
-        case .ld: x[rd] = try load(x[rs1] &+ imm, UInt64.self); pc = next
-        case .lbu: x[rd] = UInt64(try load(x[rs1] &+ imm, UInt8.self)); pc = next
-        case .lhu: x[rd] = UInt64(try load(x[rs1] &+ imm, UInt16.self)); pc = next
-        case .lwu: x[rd] = UInt64(try load(x[rs1] &+ imm, UInt32.self)); pc = next
-        case .sb: try store(x[rs1] &+ imm, UInt8(truncatingIfNeeded: x[rs2])); pc = next
-        case .sh: try store(x[rs1] &+ imm, UInt16(truncatingIfNeeded: x[rs2])); pc = next
-        case .sw: try store(x[rs1] &+ imm, UInt32(truncatingIfNeeded: x[rs2])); pc = next
-        case .sd: try store(x[rs1] &+ imm, x[rs2]); pc = next
+        case .lb: x[rd] = UInt64(bitPattern: Int64(Int8(bitPattern: try load(x[rs1] &+ imm, UInt8.self)))); return next
+        case .lh: x[rd] = UInt64(bitPattern: Int64(Int16(bitPattern: try load(x[rs1] &+ imm, UInt16.self)))); return next
+        case .lw: x[rd] = UInt64(bitPattern: Int64(Int32(bitPattern: try load(x[rs1] &+ imm, UInt32.self)))); return next
+        case .ld: x[rd] = try load(x[rs1] &+ imm, UInt64.self); return next
+        case .lbu: x[rd] = UInt64(try load(x[rs1] &+ imm, UInt8.self)); return next
+        case .lhu: x[rd] = UInt64(try load(x[rs1] &+ imm, UInt16.self)); return next
+        case .lwu: x[rd] = UInt64(try load(x[rs1] &+ imm, UInt32.self)); return next
+        case .sb: try store(x[rs1] &+ imm, UInt8(truncatingIfNeeded: x[rs2])); return next
+        case .sh: try store(x[rs1] &+ imm, UInt16(truncatingIfNeeded: x[rs2])); return next
+        case .sw: try store(x[rs1] &+ imm, UInt32(truncatingIfNeeded: x[rs2])); return next
+        case .sd: try store(x[rs1] &+ imm, x[rs2]); return next
 
-        case .addi: x[rd] = x[rs1] &+ imm; pc = next
-        case .slti: x[rd] = Int64(bitPattern: x[rs1]) < d.imm ? 1 : 0; pc = next
-        case .sltiu: x[rd] = x[rs1] < imm ? 1 : 0; pc = next
-        case .xori: x[rd] = x[rs1] ^ imm; pc = next
-        case .ori: x[rd] = x[rs1] | imm; pc = next
-        case .andi: x[rd] = x[rs1] & imm; pc = next
-        case .slli: x[rd] = x[rs1] << (imm & 63); pc = next
-        case .srli: x[rd] = x[rs1] >> (imm & 63); pc = next
-        case .srai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); pc = next
-        case .add: x[rd] = x[rs1] &+ x[rs2]; pc = next
-        case .sub: x[rd] = x[rs1] &- x[rs2]; pc = next
-        case .sll: x[rd] = x[rs1] << (x[rs2] & 63); pc = next
-        case .slt: x[rd] = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? 1 : 0; pc = next
-        case .sltu: x[rd] = x[rs1] < x[rs2] ? 1 : 0; pc = next
-        case .xor: x[rd] = x[rs1] ^ x[rs2]; pc = next
-        case .srl: x[rd] = x[rs1] >> (x[rs2] & 63); pc = next
-        case .sra: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (x[rs2] & 63)); pc = next
-        case .or: x[rd] = x[rs1] | x[rs2]; pc = next
-        case .and: x[rd] = x[rs1] & x[rs2]; pc = next
+        case .addi: x[rd] = x[rs1] &+ imm; return next
+        case .slti: x[rd] = Int64(bitPattern: x[rs1]) < d.imm ? 1 : 0; return next
+        case .sltiu: x[rd] = x[rs1] < imm ? 1 : 0; return next
+        case .xori: x[rd] = x[rs1] ^ imm; return next
+        case .ori: x[rd] = x[rs1] | imm; return next
+        case .andi: x[rd] = x[rs1] & imm; return next
+        case .slli: x[rd] = x[rs1] << (imm & 63); return next
+        case .srli: x[rd] = x[rs1] >> (imm & 63); return next
+        case .srai: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (imm & 63)); return next
+        case .add: x[rd] = x[rs1] &+ x[rs2]; return next
+        case .sub: x[rd] = x[rs1] &- x[rs2]; return next
+        case .sll: x[rd] = x[rs1] << (x[rs2] & 63); return next
+        case .slt: x[rd] = Int64(bitPattern: x[rs1]) < Int64(bitPattern: x[rs2]) ? 1 : 0; return next
+        case .sltu: x[rd] = x[rs1] < x[rs2] ? 1 : 0; return next
+        case .xor: x[rd] = x[rs1] ^ x[rs2]; return next
+        case .srl: x[rd] = x[rs1] >> (x[rs2] & 63); return next
+        case .sra: x[rd] = UInt64(bitPattern: Int64(bitPattern: x[rs1]) >> (x[rs2] & 63)); return next
+        case .or: x[rd] = x[rs1] | x[rs2]; return next
+        case .and: x[rd] = x[rs1] & x[rs2]; return next
 
-        case .addiw: x[rd] = Self.sext32(x[rs1] &+ imm); pc = next
-        case .slliw: x[rd] = Self.sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(imm & 31))); pc = next
-        case .srliw: x[rd] = Self.sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(imm & 31))); pc = next
-        case .sraiw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(imm & 31))); pc = next
-        case .addw: x[rd] = Self.sext32(x[rs1] &+ x[rs2]); pc = next
-        case .subw: x[rd] = Self.sext32(x[rs1] &- x[rs2]); pc = next
-        case .sllw: x[rd] = Self.sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(x[rs2] & 31))); pc = next
-        case .srlw: x[rd] = Self.sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(x[rs2] & 31))); pc = next
-        case .sraw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(x[rs2] & 31))); pc = next
+        case .addiw: x[rd] = Self.sext32(x[rs1] &+ imm); return next
+        case .slliw: x[rd] = Self.sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(imm & 31))); return next
+        case .srliw: x[rd] = Self.sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(imm & 31))); return next
+        case .sraiw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(imm & 31))); return next
+        case .addw: x[rd] = Self.sext32(x[rs1] &+ x[rs2]); return next
+        case .subw: x[rd] = Self.sext32(x[rs1] &- x[rs2]); return next
+        case .sllw: x[rd] = Self.sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) << UInt32(x[rs2] & 31))); return next
+        case .srlw: x[rd] = Self.sext32(UInt64(UInt32(truncatingIfNeeded: x[rs1]) >> UInt32(x[rs2] & 31))); return next
+        case .sraw: x[rd] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: x[rs1]) >> Int32(x[rs2] & 31))); return next
 
         case .mul, .mulh, .mulhsu, .mulhu, .div, .divu, .rem, .remu,
              .mulw, .divw, .divuw, .remw, .remuw:
-            x[rd] = Self.multiplyDivide(d.op, x[rs1], x[rs2]); pc = next
+            x[rd] = Self.multiplyDivide(d.op, x[rs1], x[rs2]); return next
 
-        case .fence: pc = next
+        case .fence: return next
         case .fenceI:
             // Stores already invalidate decoded pages; only the fetch shortcut must be re-validated.
             fetchVPN = .max
-            pc = next
-        case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci: try executeCSR(d)
-        case .ecall: try executeEcall()
+            return next
+        case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
+            self.pc = pc
+            try executeCSR(d)
+            return self.pc
+        case .ecall:
+            self.pc = pc
+            try executeEcall()
+            return self.pc
         case .ebreak: throw Exception(.breakpoint, tval: pc)
-        case .mret: try executeMret()
-        case .sret: try executeSret()
-        case .wfi: try executeWfi(next)
+        case .mret:
+            self.pc = pc
+            try executeMret()
+            return self.pc
+        case .sret:
+            self.pc = pc
+            try executeSret()
+            return self.pc
+        case .wfi:
+            self.pc = pc
+            try executeWfi(next)
+            return self.pc
         case .sfenceVMA:
             if privilege == .user || (privilege == .supervisor && mstatus & Mstatus.tvm != 0) {
                 throw Exception(.illegalInstruction)
             }
             flushTranslations()
-            pc = next
+            return next
 
         case .lrW, .scW, .amoswapW, .amoaddW, .amoxorW, .amoandW, .amoorW, .amominW, .amomaxW, .amominuW, .amomaxuW,
              .lrD, .scD, .amoswapD, .amoaddD, .amoxorD, .amoandD, .amoorD, .amominD, .amomaxD, .amominuD, .amomaxuD:
             try executeAtomic(d)
-            pc = next
+            return next
 
         case .sh1add, .sh2add, .sh3add, .addUW, .sh1addUW, .sh2addUW, .sh3addUW, .slliUW,
              .andn, .orn, .xnor, .clz, .ctz, .cpop, .clzw, .ctzw, .cpopw,
              .max, .maxu, .min, .minu, .sextB, .sextH, .zextH,
              .rol, .ror, .rori, .rolw, .rorw, .roriw, .orcB, .rev8:
-            x[rd] = Self.bitManipulation(d.op, x[rs1], x[rs2], imm); pc = next
+            x[rd] = Self.bitManipulation(d.op, x[rs1], x[rs2], imm); return next
 
         case .illegal: throw Exception(.illegalInstruction, tval: UInt64(UInt32(truncatingIfNeeded: d.imm)))
         case .notDecoded, .crossesPage: throw Exception(.illegalInstruction)
         default:
             try executeFloat(d)
-            pc = next
+            return next
         }
     }
 

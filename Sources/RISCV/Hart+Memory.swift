@@ -131,16 +131,16 @@ extension Hart {
     // MARK: Instruction fetch
 
     @inline(__always)
-    func fetch() throws(Exception) -> DecodedInstruction {
+    func fetch(_ pc: UInt64) throws(Exception) -> DecodedInstruction {
         if pc >> 12 == fetchVPN {
             let d = fetchSlots[Int(truncatingIfNeeded: (pc & 0xfff) >> 1)]
             if d.op.rawValue > Opcode.crossesPage.rawValue { return d }
         }
-        return try fetchSlow()
+        return try fetchSlow(pc)
     }
 
     @inline(never)
-    func fetchSlow() throws(Exception) -> DecodedInstruction {
+    func fetchSlow(_ pc: UInt64) throws(Exception) -> DecodedInstruction {
         let vpn = pc >> 12
         let e = fetchSet[Int(truncatingIfNeeded: vpn) & (SoftTLB.entriesPerSet - 1)]
         let pagePA: UInt64

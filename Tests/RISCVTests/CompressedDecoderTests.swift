@@ -98,7 +98,7 @@ final class CompressedDecoderTests: XCTestCase {
 
     /// The compressed form with its length forced to 4, to compare with the expansion's decoding.
     private func widened(_ d: DecodedInstruction) -> DecodedInstruction {
-        DecodedInstruction(op: d.op, rd: d.rd, rs1: d.rs1, rs2: d.rs2, rs3: d.rs3, rm: d.rm, length: 4, imm: d.imm)
+        DecodedInstruction(op: d.op, rd: d.rd, rs1: d.rs1, rs2: d.rs2, length: 4, imm: d.imm)
     }
 
     // MARK: Tests

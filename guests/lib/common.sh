@@ -76,8 +76,16 @@ artifact_dir() { echo "$CACHE/$1/$2"; }
 # new_workdir NAME: a scratch dir on the cache filesystem (so the final rename
 # is atomic); removed on exit whatever happens.
 WORKDIRS=()
-cleanup_workdirs() { local d; for d in "${WORKDIRS[@]}"; do rm -rf "$d"; done; }
-trap cleanup_workdirs EXIT
+# On any exit stop a step still running in the background (see run_logged)
+# before its work dir is deleted under it.
+on_exit() {
+    local p d
+    for p in $(jobs -p); do kill "$p" 2>/dev/null || true; done
+    for d in "${WORKDIRS[@]}"; do rm -rf "$d"; done
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 new_workdir() {
     mkdir -p "$CACHE/tmp"
     local d; d=$(mktemp -d "$CACHE/tmp/$1.XXXXXX")
