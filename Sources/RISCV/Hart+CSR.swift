@@ -147,11 +147,11 @@ extension Hart {
             let writable: UInt64 = 0x222
             mipSoftware = (mipSoftware & ~writable) | (value & writable)
             sliceBreak = true
-        case 0x3A0: pmpcfg.0 = legalPMPConfig(value, old: pmpcfg.0)
-        case 0x3A2: pmpcfg.1 = legalPMPConfig(value, old: pmpcfg.1)
+        case 0x3A0: pmpcfg.0 = legalPMPConfig(value, old: pmpcfg.0); pmpChanged()
+        case 0x3A2: pmpcfg.1 = legalPMPConfig(value, old: pmpcfg.1); pmpChanged()
         case 0x3B0...0x3BF:
             let i = Int(csr - 0x3B0)
-            if !pmpEntryLocked(i) { pmpaddr[i] = value & ((1 << 54) - 1) }
+            if !pmpEntryLocked(i) { pmpaddr[i] = value & ((1 << 54) - 1); pmpChanged() }
         default: break // read-only zero: hpm counters and events, PMP entries past 16
         }
     }

@@ -68,7 +68,8 @@ extension Hart {
         while true {
             let vpn = (va >> (12 + 9 * UInt64(level))) & 0x1ff
             let pteAddress = table &+ vpn &* 8
-            guard var pte: UInt64 = memory.load(pteAddress) else {
+            // The walker's own accesses are checked by PMP as S-mode loads (privileged spec 3.7.1).
+            guard pmpAllows(pteAddress, size: 8, .load, .supervisor), var pte: UInt64 = memory.load(pteAddress) else {
                 throw Exception(access.accessFault, tval: va)
             }
             if pte & PTE.v == 0 || (pte & PTE.r == 0 && pte & PTE.w != 0) || pte & PTE.reserved != 0 {

@@ -39,8 +39,9 @@ extension Hart {
             return value
         }
         let pa = try translate(va, .load)
+        let cacheable = try pmpCheck(pa, size: size, .load, dataPrivilege, va: va)
         if let p = memory.pointer(pa, length: UInt64(size)) {
-            tlb.fill(loadSet, vpn: va >> 12, pagePA: pa & ~0xfff)
+            if cacheable { tlb.fill(loadSet, vpn: va >> 12, pagePA: pa & ~0xfff) }
             switch size {
             case 1: return UInt64(p.load(as: UInt8.self))
             case 2: return UInt64(p.loadUnaligned(as: UInt16.self))
@@ -65,8 +66,9 @@ extension Hart {
             return
         }
         let pa = try translate(va, .store)
+        let cacheable = try pmpCheck(pa, size: size, .store, dataPrivilege, va: va)
         if let p = memory.pointer(pa, length: UInt64(size)) {
-            tlb.fill(storeSet, vpn: va >> 12, pagePA: pa & ~0xfff)
+            if cacheable { tlb.fill(storeSet, vpn: va >> 12, pagePA: pa & ~0xfff) }
             switch size {
             case 1: p.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
             case 2: p.storeBytes(of: UInt16(truncatingIfNeeded: value), as: UInt16.self)
@@ -122,6 +124,7 @@ extension Hart {
             throw Exception(access == .load ? .loadAddressMisaligned : .storeAddressMisaligned, tval: va)
         }
         let pa = try translate(va, access)
+        _ = try pmpCheck(pa, size: size, access, dataPrivilege, va: va)
         guard let p = memory.pointer(pa, length: UInt64(size)) else {
             throw Exception(access == .load ? .loadAccessFault : .storeAccessFault, tval: va)
         }
@@ -150,7 +153,9 @@ extension Hart {
             let pa = try translate(pc, .fetch)
             guard memory.contains(pa, length: 2) else { throw Exception(.instructionAccessFault, tval: pc) }
             pagePA = pa & ~0xfff
-            tlb.fill(fetchSet, vpn: vpn, pagePA: pagePA)
+            if try pmpCheck(pa, size: 2, .fetch, privilege, va: pc) {
+                tlb.fill(fetchSet, vpn: vpn, pagePA: pagePA)
+            }
         }
         let page = Int((pagePA &- memory.base) >> 12)
         let slots = code.page(page)

@@ -45,6 +45,8 @@ public final class Hart {
     var menvcfg: UInt64 = 0
     var pmpcfg: (UInt64, UInt64) = (0, 0)
     let pmpaddr: UnsafeMutablePointer<UInt64>
+    /// True when some PMP entry is not OFF (see Hart+PMP).
+    var pmpActive = false
 
     // Supervisor-level CSRs.
     var stvec: UInt64 = 0
@@ -148,6 +150,7 @@ public final class Hart {
         mcounteren = 0; mcountinhibit = 0; menvcfg = 0
         pmpcfg = (0, 0)
         pmpaddr.initialize(repeating: 0, count: 16)
+        pmpActive = false
         stvec = 0; sscratch = 0; sepc = 0; scause = 0; stval = 0; satp = 0; scounteren = 0; senvcfg = 0
         fflags = 0; frm = 0
         reservation = nil

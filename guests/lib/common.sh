@@ -24,8 +24,11 @@ die()  { log "ERROR: $*"; exit 1; }
 run_logged() {
     local logfile=$1 what=$2 pid rc=0 last=$SECONDS; shift 2
     printf '\n### %s: %s\n' "$what" "$*" >>"$logfile"
-    "$@" >>"$logfile" 2>&1 &
+    # Own session (and so process group), so on_exit can stop make and all
+    # its compilers at once if build.sh is interrupted or killed.
+    setsid "$@" >>"$logfile" 2>&1 </dev/null &
     pid=$!
+    RUN_PID=$pid
     while kill -0 "$pid" 2>/dev/null; do
         sleep 1
         if ((SECONDS - last >= 30)); then
@@ -34,6 +37,7 @@ run_logged() {
         fi
     done
     wait "$pid" || rc=$?
+    RUN_PID=
     if ((rc != 0)); then
         log "FAILED: $what (exit $rc)"
         echo "----- last 40 lines of $logfile -----" >&2
@@ -54,7 +58,7 @@ cross_cc_id() {
     echo "libc libc6-dev-riscv64-cross $(pkg_version libc6-dev-riscv64-cross)"
 }
 
-# recipe_file PATH...: one line per input file, path relative to guests/ so a
+# recipe_files PATH...: one line per input file, path relative to guests/ so a
 # checkout in another directory gets the same key.
 recipe_files() {
     local f
@@ -73,14 +77,19 @@ key_of() { sha256sum | cut -c1-16; }
 # artifact_dir NAME KEY: where a finished artifact lives.
 artifact_dir() { echo "$CACHE/$1/$2"; }
 
-# new_workdir NAME: a scratch dir on the cache filesystem (so the final rename
-# is atomic); removed on exit whatever happens.
+# new_workdir NAME: set WORKDIR to a new scratch dir on the cache filesystem
+# (so the final rename is atomic); removed on exit whatever happens. Not
+# called as $(...): the list of dirs to clean up must live in this shell.
 WORKDIRS=()
+RUN_PID=
 # On any exit stop a step still running in the background (see run_logged)
 # before its work dir is deleted under it.
 on_exit() {
-    local p d
-    for p in $(jobs -p); do kill "$p" 2>/dev/null || true; done
+    local d
+    if [[ -n $RUN_PID ]]; then
+        kill -TERM -- "-$RUN_PID" 2>/dev/null || true
+        wait "$RUN_PID" 2>/dev/null || true
+    fi
     for d in "${WORKDIRS[@]}"; do rm -rf "$d"; done
 }
 trap on_exit EXIT
@@ -88,10 +97,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 new_workdir() {
     mkdir -p "$CACHE/tmp"
-    local d; d=$(mktemp -d "$CACHE/tmp/$1.XXXXXX")
-    chmod 755 "$d"   # apt-get source downloads as user _apt; let it in
-    WORKDIRS+=("$d")
-    echo "$d"
+    WORKDIR=$(mktemp -d "$CACHE/tmp/$1.XXXXXX")
+    chmod 755 "$WORKDIR"   # apt-get source downloads as user _apt; let it in
+    WORKDIRS+=("$WORKDIR")
 }
 
 # publish NAME KEY STAGEDIR RECIPE: move a complete staging dir into place.
@@ -125,7 +133,8 @@ ensure_artifact() {
         logfile=$CACHE/logs/$name-$key.log
         : >"$logfile"
         log "$name: building (key $key, log $logfile)"
-        work=$(new_workdir "$name")
+        new_workdir "$name"
+        work=$WORKDIR
         mkdir "$work/out"
         "${name}_build" "$work" "$work/out" "$logfile"
         publish "$name" "$key" "$work/out" "$recipe"

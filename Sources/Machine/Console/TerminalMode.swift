@@ -26,9 +26,9 @@ enum TerminalMode {
         var raw = state.original.pointee
         // cfmakeraw, spelled out: no line editing, no echo, no signal keys (Ctrl-C, Ctrl-Z and
         // Ctrl-\ go to the guest, as under QEMU -nographic), 8-bit clean input. Output
-        // post-processing is off too: the guest's serial driver sends "\r\n" itself.
+        // post-processing stays on, as QEMU's stdio keeps it: Linux sends "\r\n" itself, but
+        // bare-metal programs often print bare "\n" and would otherwise staircase.
         raw.c_iflag &= ~tcflag_t(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON)
-        raw.c_oflag &= ~tcflag_t(OPOST)
         raw.c_lflag &= ~tcflag_t(ECHO | ECHONL | ICANON | ISIG | IEXTEN)
         raw.c_cflag &= ~tcflag_t(CSIZE | PARENB)
         raw.c_cflag |= tcflag_t(CS8)
