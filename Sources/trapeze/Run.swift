@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Machine
 
 /// `trapeze run`: boot a kernel (by default the cached guest) with its console on this terminal.
@@ -31,6 +32,13 @@ struct Run: ParsableCommand {
                                valueName: "path"))
     var firmware: String?
 
+    @Flag(help: "At exit, print what the run cost (instructions, MIPS, TLB flushes, SBI calls) to stderr.")
+    var stats = false
+
+    @Option(name: .customLong("stats-json"),
+            help: ArgumentHelp("At exit, write the same statistics as JSON to this file.", valueName: "path"))
+    var statsJSON: String?
+
     func run() throws {
         let config = try makeConfig()
         let console = Console()
@@ -39,7 +47,23 @@ struct Run: ParsableCommand {
         console.start()
         let exit = try machine.run()
         console.restore()
+        try report(machine.statistics())
         throw ExitCode(status(for: exit))
+    }
+
+    private func report(_ statistics: MachineStatistics) throws {
+        if stats {
+            FileHandle.standardError.write(Data((statistics.table() + "\n").utf8))
+        }
+        if let statsJSON {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            do {
+                try encoder.encode(statistics).write(to: URL(fileURLWithPath: statsJSON))
+            } catch {
+                throw ValidationError("cannot write statistics to \(statsJSON): \(error.localizedDescription); pass a writable path to --stats-json")
+            }
+        }
     }
 
     private func makeConfig() throws -> VMConfig {
