@@ -66,7 +66,7 @@ final class PageTableBuilder {
 final class MMUFixture {
     static let codeVA: UInt64 = 0x2000_0000       // S code: R X
     static let userCodeVA: UInt64 = 0x2000_1000   // same frame, U R X
-    static let dataVA: UInt64 = 0x3000_0000
+    static let dataVA: UInt64 = 0x1_3000_0000    // its own 1 GiB region, apart from the code
     static let codePA = TestMachine.ramBase + 0x1000
     static let dataPA = TestMachine.ramBase + 0x40_0000
     static let marker: UInt64 = 0x1122_3344_5566_7788
@@ -148,7 +148,7 @@ final class MMUFixture {
 final class MMUTests: XCTestCase {
     let v = PTEBit.v, r = PTEBit.r, w = PTEBit.w, x = PTEBit.x, u = PTEBit.u, a = PTEBit.a, d = PTEBit.d
     let dataVA = MMUFixture.dataVA, dataPA = MMUFixture.dataPA, marker = MMUFixture.marker
-    let fetchVA: UInt64 = 0x5000_0000
+    let fetchVA: UInt64 = 0x1_5000_0000
 
     // MARK: Permissions
 
@@ -246,12 +246,12 @@ final class MMUTests: XCTestCase {
         XCTAssertEqual(f.load(0x4000_0000 + 0x40_0000, as: .supervisor), marker)
         f.m.write64(TestMachine.ramBase + 0x12_3458, 0xfeed)
         XCTAssertEqual(f.load(0x4012_3458, as: .supervisor), 0xfeed)
-        // 2 MiB: VA 0x6020_0000 -> PA 0x8040_0000.
-        f.pt.map(0x6020_0000, dataPA, MMUFixture.rwxad, level: 1)
-        XCTAssertEqual(f.load(0x6020_0000, as: .supervisor), marker)
+        // 2 MiB: VA 0x8020_0000 -> PA 0x8040_0000.
+        f.pt.map(0x8020_0000, dataPA, MMUFixture.rwxad, level: 1)
+        XCTAssertEqual(f.load(0x8020_0000, as: .supervisor), marker)
         f.m.write64(dataPA + 0x1_2340, 0xbeef)
-        XCTAssertEqual(f.load(0x6021_2340, as: .supervisor), 0xbeef)
-        XCTAssertTrue(f.store(0x601f_fff8 + 0x10, 0x77, as: .supervisor))
+        XCTAssertEqual(f.load(0x8021_2340, as: .supervisor), 0xbeef)
+        XCTAssertTrue(f.store(0x801f_fff8 + 0x10, 0x77, as: .supervisor))
         XCTAssertEqual(f.m.read64(dataPA + 8), 0x77)
     }
 
@@ -271,10 +271,10 @@ final class MMUTests: XCTestCase {
     func testMisalignedSuperpagesFault() {
         let f = MMUFixture()
         f.pt.map(0x4000_0000, 0x8020_0000, MMUFixture.rwxad, level: 2)   // 1 GiB leaf, PPN 2 MiB aligned only
-        f.pt.map(0x6020_0000, dataPA + 0x1000, MMUFixture.rwxad, level: 1) // 2 MiB leaf, PPN 4 KiB aligned
+        f.pt.map(0x8020_0000, dataPA + 0x1000, MMUFixture.rwxad, level: 1) // 2 MiB leaf, PPN 4 KiB aligned
         XCTAssertNil(f.load(0x4000_0000, as: .supervisor))
-        XCTAssertNil(f.load(0x6020_0000, as: .supervisor))
-        XCTAssertFalse(f.store(0x6020_0008, 1, as: .supervisor))
+        XCTAssertNil(f.load(0x8020_0000, as: .supervisor))
+        XCTAssertFalse(f.store(0x8020_0008, 1, as: .supervisor))
         let g = MMUFixture(levels: 4)
         g.pt.map(0x80_0000_0000, 0x4000_0000, MMUFixture.rwxad, level: 3)  // 512 GiB leaf, 1 GiB aligned
         XCTAssertNil(g.load(0x80_0000_0000 + dataPA, as: .supervisor))
@@ -407,6 +407,8 @@ final class MMUTests: XCTestCase {
         XCTAssertEqual(f.hart.register(5), marker)
         // A jump to an unmapped page faults on the fetch at the target.
         f.run([Asm.jalr(1, 6, 0)], as: .supervisor, [6: 0x7000_0000])
+        XCTAssertEqual(f.hart.pc, 0x7000_0000)
+        f.m.step()
         f.m.assertTrap(.instructionPageFault, epc: 0x7000_0000, tval: 0x7000_0000)
         XCTAssertEqual(f.hart.register(1), MMUFixture.codeVA + 4, "the jump itself retired")
     }
