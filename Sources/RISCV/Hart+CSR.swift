@@ -169,7 +169,7 @@ extension Hart {
         mstatus = v
         if changed & (Mstatus.sum | Mstatus.mxr) != 0 {
             tlb.flushAll()
-            fetchVPN = .max
+            invalidateFetchShortcut()
         }
         if changed & (Mstatus.mprv | Mstatus.mpp) != 0 { updateDataPrivilege() }
         if changed & (Mstatus.mie | Mstatus.sie) != 0 { sliceBreak = true }

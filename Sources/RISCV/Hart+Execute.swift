@@ -12,14 +12,32 @@ extension Hart {
         while executed < budget {
             sliceBreak = false
             checkInterrupts()
-            // pc lives in a local (a register) across instructions; self.pc is written back
-            // before anything that reads it: traps, system instructions, the end of the slice.
+            // pc, the fetch page and the register file live in locals (registers) across
+            // instructions. self.pc is written back before anything that reads it (traps, system
+            // instructions, the end of the slice); a translation or privilege change breaks out
+            // of this loop so the fetch page is reloaded. A store into the fetch page zeroes its
+            // slots in place, which the op check below sends to the slow path.
             var pc = self.pc
+            var fetchVPN = self.fetchVPN
+            var slots = self.fetchSlots
+            let x = self.x
             while executed < budget && !sliceBreak {
                 executed &+= 1
                 do throws(Exception) {
-                    let d = try fetch(pc)
-                    pc = try execute(d, pc)
+                    var d: DecodedInstruction
+                    if pc >> 12 == fetchVPN {
+                        d = slots[Int(truncatingIfNeeded: (pc & 0xfff) >> 1)]
+                        if d.op.rawValue <= Opcode.crossesPage.rawValue {
+                            d = try fetchSlow(pc)
+                            fetchVPN = self.fetchVPN
+                            slots = self.fetchSlots
+                        }
+                    } else {
+                        d = try fetchSlow(pc)
+                        fetchVPN = self.fetchVPN
+                        slots = self.fetchSlots
+                    }
+                    pc = try execute(d, pc, x)
                 } catch {
                     self.pc = pc
                     take(error)
@@ -41,7 +59,7 @@ extension Hart {
         if checkInterrupts() { return }
         do throws(Exception) {
             let d = try fetch(pc)
-            pc = try execute(d, pc)
+            pc = try execute(d, pc, x)
         } catch {
             take(error)
         }
@@ -55,8 +73,7 @@ extension Hart {
     /// Executes `d` at `pc` and returns the next pc. Instructions that trap, change privilege
     /// or call out of the hart work on `self.pc`, which is synchronised around them.
     @inline(__always)
-    func execute(_ d: DecodedInstruction, _ pc: UInt64) throws(Exception) -> UInt64 {
-        let x = self.x
+    func execute(_ d: DecodedInstruction, _ pc: UInt64, _ x: UnsafeMutablePointer<UInt64>) throws(Exception) -> UInt64 {
         let rd = Int(d.rd), rs1 = Int(d.rs1), rs2 = Int(d.rs2)
         let imm = UInt64(bitPattern: d.imm)
         let next = pc &+ UInt64(d.length)

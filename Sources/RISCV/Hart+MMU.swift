@@ -37,13 +37,21 @@ extension Hart {
         fetchSet = tlb.set(privilege, .fetch)
         loadSet = tlb.set(dataPrivilege, .load)
         storeSet = tlb.set(dataPrivilege, .store)
-        fetchVPN = .max
+        invalidateFetchShortcut()
     }
 
     /// Drops every cached translation and the fetch page (satp write, sfence.vma, reset).
     public func flushTranslations() {
         tlb.flushAll()
+        invalidateFetchShortcut()
+    }
+
+    /// Forgets the current fetch page. The interpreter loop keeps a copy in locals, so it is
+    /// also told to leave its inner loop and reload (translation or privilege changed).
+    @inline(__always)
+    func invalidateFetchShortcut() {
         fetchVPN = .max
+        sliceBreak = true
     }
 
     /// Translates `va` for `access` at the effective privilege; throws the page or access fault
