@@ -23,6 +23,12 @@ public enum CSR {
     public static let misaValue: UInt64 = (2 << 62) | 0x14112D
 }
 
+extension Mstatus {
+    /// What sstatus reads: the supervisor view without SXL, since bits 35:34 are WPRI in sstatus
+    /// (only UXL is visible there, privileged spec 4.1.1).
+    static let supervisorReadable: UInt64 = supervisorView & ~(3 << 34)
+}
+
 extension Hart {
     /// Raises illegal-instruction unless the CSR exists, the privilege suffices, and (for writes)
     /// it is not read-only (privileged spec 2.1).
@@ -69,7 +75,7 @@ extension Hart {
         case CSR.cycle, CSR.mcycle: return instret &- cycleOffset
         case CSR.instret, CSR.minstret: return instret &- instretOffset
         case CSR.time: return timer.mtime
-        case CSR.sstatus: return statusWithSD & Mstatus.supervisorView
+        case CSR.sstatus: return statusWithSD & Mstatus.supervisorReadable
         case CSR.sie: return mie & mideleg
         case CSR.stvec: return stvec
         case CSR.scounteren: return scounteren
@@ -114,11 +120,13 @@ extension Hart {
         case CSR.frm: frm = UInt8(value & 7); mstatus |= Mstatus.fsDirty
         case CSR.fcsr:
             fflags = UInt32(value & 0x1f); frm = UInt8((value >> 5) & 7); mstatus |= Mstatus.fsDirty
-        case CSR.mcycle: cycleOffset = instret &- value
-        case CSR.minstret: instretOffset = instret &- value
+        // The write replaces the writing instruction's own increment (Zicsr, "CSR access
+        // ordering"), and `instret` is bumped after the instruction: hence the + 1.
+        case CSR.mcycle: cycleOffset = instret &+ 1 &- value
+        case CSR.minstret: instretOffset = instret &+ 1 &- value
         case CSR.sstatus:
             writeStatus((mstatus & ~Mstatus.supervisorWritable) | (value & Mstatus.supervisorWritable))
-        case CSR.sie: mie = (mie & ~mideleg) | (value & mideleg)
+        case CSR.sie: mie = (mie & ~mideleg) | (value & mideleg); sliceBreak = true
         case CSR.stvec: stvec = legalTvec(value)
         case CSR.scounteren: scounteren = value & 0xffff_ffff
         case CSR.senvcfg: senvcfg = value & 1
@@ -151,7 +159,7 @@ extension Hart {
         case 0x3A2: pmpcfg.1 = legalPMPConfig(value, old: pmpcfg.1); pmpChanged()
         case 0x3B0...0x3BF:
             let i = Int(csr - 0x3B0)
-            if !pmpEntryLocked(i) { pmpaddr[i] = value & ((1 << 54) - 1); pmpChanged() }
+            if !pmpAddressLocked(i) { pmpaddr[i] = value & ((1 << 54) - 1); pmpChanged() }
         default: break // read-only zero: hpm counters and events, PMP entries past 16
         }
     }
@@ -198,6 +206,15 @@ extension Hart {
         return result
     }
 
+    /// pmpaddr[i] is locked by its own entry, and by entry i + 1 when that is a locked TOR
+    /// entry, whose range starts at pmpaddr[i] (privileged spec 3.7.1.2).
+    func pmpAddressLocked(_ i: Int) -> Bool {
+        if pmpEntryLocked(i) { return true }
+        guard i + 1 < 16 else { return false }
+        let next = (i + 1 < 8 ? pmpcfg.0 : pmpcfg.1) >> UInt64(((i + 1) % 8) * 8)
+        return next & 0x80 != 0 && (next >> 3) & 3 == 1
+    }
+
     func pmpEntryLocked(_ i: Int) -> Bool {
         let cfg = i < 8 ? pmpcfg.0 : pmpcfg.1
         return (cfg >> UInt64((i % 8) * 8)) & 0x80 != 0
@@ -219,11 +236,14 @@ extension Hart {
         try checkCSRAccess(csr, write: writes)
         let old = readCSR(csr)
         if writes {
+            // mip.SEIP reads as software bit | external line, but only the software bits take
+            // part in a read-modify-write, or a csrs of STIP would latch the line (spec 3.1.9).
+            let modified = csr == CSR.mip ? mipSoftware : old
             let new: UInt64
             switch d.op {
             case .csrrw, .csrrwi: new = operand
-            case .csrrs, .csrrsi: new = old | operand
-            default: new = old & ~operand
+            case .csrrs, .csrrsi: new = modified | operand
+            default: new = modified & ~operand
             }
             writeCSR(csr, new)
         }

@@ -135,13 +135,17 @@ final class FloatRegisterTests: XCTestCase {
 
     func testAccruedFlagsSetDirty() {
         m.hart.mstatus = (m.hart.mstatus & ~Mstatus.fs) | (2 << 13)  // Clean
-        m.hart.setFloatRegister(2, box | 0x7f80_0001)  // signalling NaN
+        m.hart.setFloatRegister(2, box | 0x7fc0_0001)  // quiet NaN
+        m.hart.setFloatRegister(3, box | 0x7f80_0001)  // signalling NaN
         m.exec([Asm.feqS(5, 2, 2)])
         XCTAssertEqual(m.hart.register(5), 0)
-        XCTAssertEqual(m.csr(CSR.fflags), 0, "feq is a quiet comparison")
+        XCTAssertEqual(m.csr(CSR.fflags), 0, "feq is quiet on a quiet NaN")
         m.exec([Asm.fp(0x50, 5, 2, 2, rm: 1)])  // flt.s signals on any NaN
         XCTAssertEqual(m.csr(CSR.fflags), 0x10, "NV")
         XCTAssertEqual(fs(), 3)
+        m.setCSR(CSR.fflags, 0)
+        m.exec([Asm.feqS(5, 3, 3)])
+        XCTAssertEqual(m.csr(CSR.fflags), 0x10, "feq signals on a signalling NaN")
     }
 
     // MARK: Rounding modes

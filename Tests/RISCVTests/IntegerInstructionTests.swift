@@ -1,5 +1,19 @@
 import XCTest
 @testable import RISCV
+import Devices
+
+/// A device that answers every read with a fixed pattern and records writes.
+final class RecordingDevice: MMIODevice {
+    let name = "recorder"
+    var writes: [(offset: UInt64, size: Int, value: UInt64)] = []
+    var reads: [(offset: UInt64, size: Int)] = []
+    func read(offset: UInt64, size: Int) -> UInt64 {
+        reads.append((offset, size))
+        let pattern: UInt64 = 0x8899_aabb_ccdd_eeff
+        return size == 8 ? pattern : pattern & ((1 << (8 * UInt64(size))) - 1)
+    }
+    func write(offset: UInt64, size: Int, value: UInt64) { writes.append((offset, size, value)) }
+}
 
 /// RV64IM and Zba/Zbb edge cases, executed on a hart (x6 and x7 are sources, x5 the result).
 final class IntegerInstructionTests: XCTestCase {
@@ -368,6 +382,38 @@ final class IntegerInstructionTests: XCTestCase {
         }
         XCTAssertEqual(m.read8(page + 3), 0x3b, "byte after the store untouched")
         XCTAssertEqual(m.hart.privilege, .machine, "no trap")
+    }
+
+    func testAccessesOutsideRAMAndDevicesFault() {
+        m.exec([Asm.ld(5, 6, 0)], [6: 0x1000, 5: 7])
+        m.assertTrap(.loadAccessFault, epc: base, tval: 0x1000)
+        XCTAssertEqual(m.hart.register(5), 7)
+        m.exec([Asm.sw(5, 6, 8)], [6: 0x1000])
+        m.assertTrap(.storeAccessFault, epc: base, tval: 0x1008)
+        m.exec([Asm.jalr(0, 6, 0)], [6: 0x1000])
+        m.step()
+        m.assertTrap(.instructionAccessFault, epc: 0x1000, tval: 0x1000)
+        // A load straddling the end of RAM faults on the first byte past it.
+        let end = m.memory.end
+        m.exec([Asm.ld(5, 6, -4)], [6: end])
+        m.assertTrap(.loadAccessFault, epc: base, tval: end)
+    }
+
+    func testDeviceLoadsAndStores() {
+        let device = RecordingDevice()
+        m.bus.map(device, at: 0x1000_0000, length: 0x100)
+        // lb sign-extends the device's byte; lwu zero-extends its word.
+        m.exec([Asm.load(Asm.lb, 5, 6, 1), Asm.load(Asm.lwu, 7, 6, 4), Asm.sh(8, 6, 0x10)],
+               [6: 0x1000_0000, 8: 0x1234_5678])
+        XCTAssertEqual(m.hart.register(5), 0xffff_ffff_ffff_ffff)
+        XCTAssertEqual(m.hart.register(7), 0xccdd_eeff)
+        XCTAssertEqual(device.reads.map { $0.offset }, [1, 4])
+        XCTAssertEqual(device.reads.map { $0.size }, [1, 4])
+        XCTAssertEqual(device.writes.count, 1)
+        XCTAssertEqual(device.writes.first?.offset, 0x10)
+        XCTAssertEqual(device.writes.first?.size, 2)
+        XCTAssertEqual(device.writes.first.map { $0.value & 0xffff }, 0x5678)
+        XCTAssertEqual(m.hart.pc, base + 12)
     }
 
     func testWritesToX0AreDiscarded() {
