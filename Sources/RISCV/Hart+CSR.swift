@@ -23,12 +23,6 @@ public enum CSR {
     public static let misaValue: UInt64 = (2 << 62) | 0x14112D
 }
 
-extension Mstatus {
-    /// What sstatus reads: the supervisor view without SXL, since bits 35:34 are WPRI in sstatus
-    /// (only UXL is visible there, privileged spec 4.1.1).
-    static let supervisorReadable: UInt64 = supervisorView & ~(3 << 34)
-}
-
 extension Hart {
     /// Raises illegal-instruction unless the CSR exists, the privilege suffices, and (for writes)
     /// it is not read-only (privileged spec 2.1).
@@ -72,10 +66,10 @@ extension Hart {
         case CSR.fflags: return UInt64(fflags)
         case CSR.frm: return UInt64(frm)
         case CSR.fcsr: return UInt64(frm) << 5 | UInt64(fflags)
-        case CSR.cycle, CSR.mcycle: return instret &- cycleOffset
-        case CSR.instret, CSR.minstret: return instret &- instretOffset
+        case CSR.cycle, CSR.mcycle: return instret &+ retiredInSlice &- cycleOffset
+        case CSR.instret, CSR.minstret: return instret &+ retiredInSlice &- instretOffset
         case CSR.time: return timer.mtime
-        case CSR.sstatus: return statusWithSD & Mstatus.supervisorReadable
+        case CSR.sstatus: return statusWithSD & Mstatus.supervisorView
         case CSR.sie: return mie & mideleg
         case CSR.stvec: return stvec
         case CSR.scounteren: return scounteren
@@ -122,8 +116,8 @@ extension Hart {
             fflags = UInt32(value & 0x1f); frm = UInt8((value >> 5) & 7); mstatus |= Mstatus.fsDirty
         // The write replaces the writing instruction's own increment (Zicsr, "CSR access
         // ordering"), and `instret` is bumped after the instruction: hence the + 1.
-        case CSR.mcycle: cycleOffset = instret &+ 1 &- value
-        case CSR.minstret: instretOffset = instret &+ 1 &- value
+        case CSR.mcycle: cycleOffset = instret &+ retiredInSlice &+ 1 &- value
+        case CSR.minstret: instretOffset = instret &+ retiredInSlice &+ 1 &- value
         case CSR.sstatus:
             writeStatus((mstatus & ~Mstatus.supervisorWritable) | (value & Mstatus.supervisorWritable))
         case CSR.sie: mie = (mie & ~mideleg) | (value & mideleg); sliceBreak = true

@@ -8,7 +8,9 @@ extension Hart {
         guard runState == .running else { return 0 }
         yieldRequested = false
         seenLineGeneration = lines.generation
+        // Steps include instructions that trapped; those do not retire.
         var executed = 0
+        var trapped = 0
         while executed < budget {
             sliceBreak = false
             checkInterrupts()
@@ -37,8 +39,9 @@ extension Hart {
                         fetchVPN = self.fetchVPN
                         slots = self.fetchSlots
                     }
-                    pc = try execute(d, pc, x)
+                    pc = try execute(d, pc, x, retiredBefore: executed &- 1 &- trapped)
                 } catch {
+                    trapped &+= 1
                     self.pc = pc
                     take(error)
                     pc = self.pc
@@ -49,7 +52,8 @@ extension Hart {
             // changed) continues this slice; WFI, HSM stop and power requests end it.
             if yieldRequested || runState != .running { break }
         }
-        instret &+= UInt64(executed)
+        instret &+= UInt64(executed &- trapped)
+        retiredInSlice = 0
         return executed
     }
 
@@ -59,11 +63,12 @@ extension Hart {
         if checkInterrupts() { return }
         do throws(Exception) {
             let d = try fetch(pc)
-            pc = try execute(d, pc, x)
+            pc = try execute(d, pc, x, retiredBefore: 0)
+            instret &+= 1
         } catch {
             take(error)
         }
-        instret &+= 1
+        retiredInSlice = 0
     }
 
     @inline(__always) static func sext32(_ v: UInt64) -> UInt64 {
@@ -73,7 +78,8 @@ extension Hart {
     /// Executes `d` at `pc` and returns the next pc. Instructions that trap, change privilege
     /// or call out of the hart work on `self.pc`, which is synchronised around them.
     @inline(__always)
-    func execute(_ d: DecodedInstruction, _ pc: UInt64, _ x: UnsafeMutablePointer<UInt64>) throws(Exception) -> UInt64 {
+    func execute(_ d: DecodedInstruction, _ pc: UInt64, _ x: UnsafeMutablePointer<UInt64>,
+                 retiredBefore: Int) throws(Exception) -> UInt64 {
         let rd = Int(d.rd), rs1 = Int(d.rs1), rs2 = Int(d.rs2)
         let imm = UInt64(bitPattern: d.imm)
         let next = pc &+ UInt64(d.length)
@@ -145,6 +151,7 @@ extension Hart {
             return next
         case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
             self.pc = pc
+            retiredInSlice = UInt64(retiredBefore)
             try executeCSR(d)
             return self.pc
         case .ecall:

@@ -64,6 +64,9 @@ public final class Hart {
 
     /// Instructions retired; mcycle reads the same count (one instruction per cycle).
     public internal(set) var instret: UInt64 = 0
+    /// Instructions retired in the current run slice and not yet added to `instret` (the loop
+    /// counts in a register); set before a CSR instruction so counters read exactly.
+    var retiredInSlice: UInt64 = 0
     var cycleOffset: UInt64 = 0
     var instretOffset: UInt64 = 0
 
@@ -207,7 +210,8 @@ enum Mstatus {
     static let sd: UInt64 = 1 << 63
     static let initial: UInt64 = xlen
     static let writable: UInt64 = sie | mie | spie | mpie | spp | mpp | fs | mprv | sum | mxr | tvm | tw | tsr
-    static let supervisorView: UInt64 = sie | spie | spp | fs | sum | mxr | xlen | sd
+    /// What sstatus reads: UXL is visible, SXL (bits 35:34) is not (privileged spec 4.1.1).
+    static let supervisorView: UInt64 = sie | spie | spp | fs | sum | mxr | (2 << 32) | sd
     static let supervisorWritable: UInt64 = sie | spie | spp | fs | sum | mxr
 }
 
