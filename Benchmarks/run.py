@@ -339,6 +339,9 @@ def measure(opts, emus, cases, expected):
                           flush=True)
                 raw.append(rec)
 
+    facts["loadavg_end"] = os.getloadavg()
+    print(f"# load at end: {' '.join('%.2f' % x for x in facts['loadavg_end'])}")
+
     # The table.
     med = {m: {e: (statistics.median(v) if v else None) for e, v in samples[m].items()}
            for m in metrics}
