@@ -22,12 +22,13 @@ extension Machine {
         defer { console.flush() }
         let multiHart = harts.count > 1
         let slice = multiHart ? Self.multiHartSliceLength : Self.sliceLength
+        // TRAPEZE_DEBUG_HARTS=1 prints every hart's state once a second: where a hung guest spins.
         let debug = getenv("TRAPEZE_DEBUG_HARTS") != nil
         var lastReport = trapeze_monotonic_ns()
         while true {
-            if debug && trapeze_monotonic_ns() - lastReport > 1_000_000_000 {
+            if debug && trapeze_monotonic_ns() &- lastReport > 1_000_000_000 {
                 lastReport = trapeze_monotonic_ns()
-                for h in harts { let line = "hart \(h.id): \(h.runState) pc=\(String(h.pc, radix: 16)) priv=\(h.privilege) instret=\(h.instret) \(h.debugSummary)\n"; _ = line.withCString { write(2, $0, strlen($0)) } }
+                reportHartStates()
             }
             var anyRunning = false
             for hart in harts {
@@ -47,6 +48,13 @@ extension Machine {
             if !anyRunning && !harts.contains(where: { $0.runState == .running || $0.wakeupPending }) {
                 sleepUntilEvent()
             }
+        }
+    }
+
+    func reportHartStates() {
+        for h in harts {
+            let line = "hart \(h.id): \(h.runState) pc=0x\(String(h.pc, radix: 16)) \(h.privilege) instret=\(h.instret) \(h.debugSummary)\n"
+            _ = line.withCString { write(2, $0, strlen($0)) }
         }
     }
 
