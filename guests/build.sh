@@ -70,7 +70,7 @@ update_current() {
 # gc: keep only the entries current/ points at; every current/ link targets a
 # file or dir directly inside one artifact dir.
 gc_cache() {
-    local keep link entry
+    local keep link entry t
     keep=$(for link in "$CACHE"/current/*; do
                [[ -L $link ]] && readlink -f "$link" | xargs dirname
            done | sort -u)
@@ -78,7 +78,13 @@ gc_cache() {
         [[ -d $entry ]] || continue
         grep -qFx "$entry" <<<"$keep" && continue
         log "gc: removing $entry"
-        rm -rf "$entry" "$CACHE/logs/$(basename "$(dirname "$entry")")-$(basename "$entry").log"
+        rm -rf "$entry"
+    done
+    # Logs of entries that are gone, including failed or interrupted builds.
+    for entry in "$CACHE"/logs/*-*.log; do
+        [[ -f $entry ]] || continue
+        t=$(basename "$entry" .log)
+        [[ -d $CACHE/${t%%-*}/${t#*-} ]] || rm -f "$entry"
     done
     rm -rf "$CACHE/tmp"
 }

@@ -12,10 +12,10 @@ kernel_recipe() {
     cross_cc_id
 }
 
-# kernel_check_config CONFIG: Kconfig drops options whose dependencies are not
-# met without a word; list every fragment line that did not survive.
+# kernel_check_config CONFIG LOG: Kconfig drops options whose dependencies are
+# not met without a word; list every fragment line that did not survive.
 kernel_check_config() {
-    local config=$1 line sym bad=()
+    local config=$1 logfile=$2 line sym bad=()
     while IFS= read -r line; do
         if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
             grep -qxF "$line" "$config" || bad+=("$line (got: $(grep -E "^(# )?${BASH_REMATCH[1]}[= ]" "$config" || echo absent))")
@@ -26,7 +26,8 @@ kernel_check_config() {
     done <"$KERNEL_FRAGMENT"
     if ((${#bad[@]})); then
         printf '  not in final .config: %s\n' "${bad[@]}" >&2
-        die "kernel: ${#bad[@]} fragment option(s) did not stick (check their dependencies in Kconfig); .config kept in $config"
+        { echo "### final .config"; cat "$config"; } >>"$logfile"
+        die "kernel: ${#bad[@]} fragment option(s) did not stick (check their dependencies in Kconfig); final .config is at the end of $logfile"
     fi
 }
 
@@ -45,7 +46,7 @@ kernel_build() {
     run_logged "$logfile" "kernel: merge fragment" \
         "$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" "$KERNEL_FRAGMENT"
     run_logged "$logfile" "kernel: make olddefconfig" make -C "$src" olddefconfig
-    kernel_check_config "$src/.config"
+    kernel_check_config "$src/.config" "$logfile"
 
     log "kernel: compiling Image with $JOBS jobs (several minutes)"
     run_logged "$logfile" "kernel: make Image" make -C "$src" -j"$JOBS" Image

@@ -28,6 +28,7 @@ final class GuestSession: @unchecked Sendable {
     private var stdoutBytes: [UInt8] = []
     private var stderrBytes: [UInt8] = []
     private var openStreams = 2
+    private var stdoutOpen = true
     /// Where the next `expect` starts searching in `stdoutBytes`.
     private var cursor = 0
     private var commandCount = 0
@@ -43,8 +44,10 @@ final class GuestSession: @unchecked Sendable {
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         try process.run()
-        startReader(stdoutPipe.fileHandleForReading.fileDescriptor) { $0.stdoutBytes.append(contentsOf: $1) }
-        startReader(stderrPipe.fileHandleForReading.fileDescriptor) { $0.stderrBytes.append(contentsOf: $1) }
+        startReader(stdoutPipe.fileHandleForReading.fileDescriptor,
+                    append: { $0.stdoutBytes.append(contentsOf: $1) }, end: { $0.stdoutOpen = false })
+        startReader(stderrPipe.fileHandleForReading.fileDescriptor,
+                    append: { $0.stderrBytes.append(contentsOf: $1) }, end: { _ in })
     }
 
     deinit { kill() }
@@ -71,14 +74,16 @@ final class GuestSession: @unchecked Sendable {
                 cursor = end
                 return chunk
             }
-            if openStreams == 0 || (!process.isRunning && stdoutClosedLocked) {
-                fail("trapeze ended before printing \(text.debugDescription)\(statusNoteLocked)", file: file, line: line)
+            if !stdoutOpen {
+                fail("trapeze closed its output before printing \(text.debugDescription)\(statusNote)",
+                     file: file, line: line)
                 throw Stop()
             }
-            if !state.wait(until: min(deadline, Date(timeIntervalSinceNow: 0.2))) && Date() >= deadline {
+            if Date() >= deadline {
                 fail("timed out after \(Int(timeout)) s waiting for \(text.debugDescription)", file: file, line: line)
                 throw Stop()
             }
+            _ = state.wait(until: deadline)
         }
     }
 
@@ -142,6 +147,15 @@ final class GuestSession: @unchecked Sendable {
         return chunk.trimmingCharacters(in: .newlines)
     }
 
+    /// `shell(command)` whose output must equal `expected`. Use this rather than
+    /// `XCTAssertEqual(try shell(...), ...)`: XCTAssert swallows a thrown `Stop`, and the test
+    /// would go on waiting for a guest that stopped answering.
+    func shell(_ command: String, prints expected: String, status: Int32? = 0, timeout: TimeInterval = 60,
+               file: StaticString = #filePath, line: UInt = #line) throws {
+        let printed = try shell(command, status: status, timeout: timeout, file: file, line: line)
+        XCTAssertEqual(printed, expected, "output of `\(command)`", file: file, line: line)
+    }
+
     // MARK: Exit
 
     /// Waits for trapeze to exit and for its output to drain; returns the exit status. A timeout
@@ -177,7 +191,10 @@ final class GuestSession: @unchecked Sendable {
 
     // MARK: Private
 
-    private func startReader(_ fd: Int32, append: @escaping @Sendable (GuestSession, ArraySlice<UInt8>) -> Void) {
+    /// A thread per stream doing blocking reads until end of file; simpler and more predictable
+    /// than FileHandle's readabilityHandler on Linux.
+    private func startReader(_ fd: Int32, append: @escaping @Sendable (GuestSession, ArraySlice<UInt8>) -> Void,
+                             end: @escaping @Sendable (GuestSession) -> Void) {
         let thread = Thread { [self] in
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
@@ -191,15 +208,14 @@ final class GuestSession: @unchecked Sendable {
             }
             state.lock()
             openStreams -= 1
+            end(self)
             state.broadcast()
             state.unlock()
         }
         thread.start()
     }
 
-    private var stdoutClosedLocked: Bool { openStreams == 0 }
-
-    private var statusNoteLocked: String {
+    private var statusNote: String {
         process.isRunning ? "" : " (exit status \(process.terminationStatus))"
     }
 
