@@ -38,6 +38,7 @@ VMLINUX=$cur/vmlinux
 SYSTEM_MAP=$cur/System.map
 KERNEL_CONFIG=$cur/kernel.config
 INITRAMFS=$cur/initramfs.cpio.gz
+INITRAMFS_RAW=$cur/initramfs.cpio
 ROOTFS=$cur/rootfs.ext4
 BUSYBOX=$cur/busybox
 BENCH_DIR=$cur/bench
@@ -61,7 +62,10 @@ update_current() {
     fi
     [[ -n ${ART[busybox]:-} ]] && link_current busybox "${ART[busybox]}/busybox"
     [[ -n ${ART[bench]:-} ]] && link_current bench "${ART[bench]}/bin"
-    [[ -n ${ART[initramfs]:-} ]] && link_current initramfs.cpio.gz "${ART[initramfs]}/initramfs.cpio.gz"
+    if [[ -n ${ART[initramfs]:-} ]]; then
+        link_current initramfs.cpio.gz "${ART[initramfs]}/initramfs.cpio.gz"
+        link_current initramfs.cpio "${ART[initramfs]}/initramfs.cpio"
+    fi
     [[ -n ${ART[rootfs]:-} ]] && link_current rootfs.ext4 "${ART[rootfs]}/rootfs.ext4"
     print_paths >"$CACHE/current/.paths.$$"
     mv -f "$CACHE/current/.paths.$$" "$CACHE/current/paths"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Builder: the static riscv64 bench/test programs in guests/bench/*.c.
 
 # -ffp-contract=off: no fused multiply-add, so floating-point checksums match
@@ -13,7 +14,7 @@ bench_recipe() {
 }
 
 bench_build() {
-    local work=$1 out=$2 logfile=$3 src name
+    local out=$2 logfile=$3 src name
     mkdir "$out/bin"
     for src in "$GUESTS_DIR"/bench/*.c; do
         name=$(basename "$src" .c)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Builder: static riscv64 busybox from Debian's busybox source package.
 
 BUSYBOX_FRAGMENT=$GUESTS_DIR/busybox/trapeze.config
@@ -15,7 +16,7 @@ busybox_recipe() {
 busybox_apply_fragment() {
     local config=$1 sym
     for sym in $(grep -oE 'CONFIG_[A-Za-z0-9_]+' "$BUSYBOX_FRAGMENT"); do
-        sed -i -E "/^(# )?$sym[= ]/d" "$config"
+        sed -i -E "/^(# )?${sym}[= ]/d" "$config"
     done
     grep -E '^(CONFIG_|# CONFIG_)' "$BUSYBOX_FRAGMENT" >>"$config"
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for guests/build.sh. Sourced, not executed.
 #
 # Cache layout (see docs/guests.md):
@@ -9,6 +10,7 @@
 GUESTS_DIR=${GUESTS_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 CACHE=${TRAPEZE_CACHE:-$HOME/.cache/trapeze}
 CROSS=riscv64-linux-gnu-
+# shellcheck disable=SC2034  # JOBS and CROSS are used by the builders
 JOBS=$(nproc)
 BUILD_START=$SECONDS
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Builder: Linux Image from Debian's linux-source-6.1. Sourced by build.sh.
 
 KERNEL_SRC_PKG=linux-source-6.1
@@ -32,7 +33,7 @@ kernel_check_config() {
 }
 
 kernel_build() {
-    local work=$1 out=$2 logfile=$3 src=$1/linux
+    local out=$2 logfile=$3 src=$1/linux
     [[ -f $KERNEL_TARBALL ]] || die "kernel: $KERNEL_TARBALL missing (package $KERNEL_SRC_PKG)"
     # Both must be in the environment, or kbuild silently targets the host.
     export ARCH=riscv CROSS_COMPILE=$CROSS

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Builder: ext4 disk image with the same tree as the initramfs, init at
 # /sbin/init (boot with root=/dev/vda rw). No device nodes: the kernel
 # mounts devtmpfs on /dev for a disk root.

@@ -34,7 +34,7 @@ def paths():
 class Guest:
     """One QEMU run; times are seconds since QEMU was started."""
 
-    def __init__(self, p, smp=1, append="", disk=None, log=None):
+    def __init__(self, p, smp=1, append="", disk=None, log=None, initrd="INITRAMFS"):
         args = ["-M", "virt", "-m", "512M", "-smp", str(smp), "-nographic",
                 "-no-reboot", "-kernel", p["KERNEL"]]
         if disk:
@@ -43,7 +43,7 @@ class Guest:
                      "-device", "virtio-blk-device,drive=hd0"]
             append = "root=/dev/vda rw " + append
         else:
-            args += ["-initrd", p["INITRAMFS"]]
+            args += ["-initrd", p[initrd]]
         args += ["-append", f"{CMDLINE} {append}".strip()]
         self.start = time.monotonic()
         self.child = pexpect.spawn("qemu-system-riscv64", args, encoding="utf-8",
@@ -126,9 +126,10 @@ def main():
                 g.kill()
         return go
 
-    def run_prog(name, args, want):
+    def run_prog(name, args, want, initrd="INITRAMFS"):
         def go():
-            g = Guest(p, append=f"trapeze.run={name} -- {args}".strip(), log=log)
+            g = Guest(p, append=f"trapeze.run={name} -- {args}".strip(), log=log,
+                      initrd=initrd)
             try:
                 t_marker = g.expect(MARKER)
                 g.expect(want, timeout=120)
@@ -146,6 +147,8 @@ def main():
     if not opts.quick:
         check("initramfs shell, -smp 2", shell(2))
         check("ext4 root on virtio-blk", shell(1, disk=True))
+        check("uncompressed initramfs, trapeze.run=hello",
+              run_prog("hello", "", "hello from trapeze guest: (argc=1)", initrd="INITRAMFS_RAW"))
         for name, line in read_expected().items():
             check(f"trapeze.run={name}", run_prog(name, "", line))
 
