@@ -23,6 +23,7 @@ let package = Package(
         .target(name: "Devices", dependencies: ["GuestMemory", "CShims"], swiftSettings: hotPath),
         .target(name: "Virtio", dependencies: ["Devices", "GuestMemory"], swiftSettings: hotPath),
         .target(name: "RISCV", dependencies: ["GuestMemory", "Devices", "CShims"], swiftSettings: hotPath),
+        .target(name: "JIT", dependencies: ["CShims"], swiftSettings: hotPath),
         .target(name: "VMM", dependencies: ["RISCV", "Devices", "GuestMemory"], swiftSettings: hotPath),
         .target(name: "Machine", dependencies: ["VMM", "RISCV", "Virtio", "Devices", "GuestMemory", "CShims"], swiftSettings: hotPath),
         .executableTarget(
@@ -32,6 +33,7 @@ let package = Package(
         .testTarget(name: "RISCVTests", dependencies: ["RISCV", "Devices", "GuestMemory", "CShims"], exclude: ["fpref"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "GuestMemory"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "VMM", "RISCV", "Devices", "GuestMemory"]),
+        .testTarget(name: "JITTests", dependencies: ["JIT"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]
 )

@@ -1,7 +1,8 @@
 #ifndef TRAPEZE_CSHIMS_H
 #define TRAPEZE_CSHIMS_H
 // What Swift cannot reach directly (or not fast enough): IEEE floating point with
-// explicit rounding modes and exception flags, terminal control, and host memory maps.
+// explicit rounding modes and exception flags, terminal control, host memory maps, and executable memory for the JIT.
 #include "rvfp.h"
 #include "host.h"
+#include "jit.h"
 #endif
