@@ -47,6 +47,8 @@ public final class Machine: PowerControl, SBIPlatform {
     let clint: CLINT
     let plic: PLIC
     let uart: UART16550
+    /// The virtio-mmio slots that hold a device, highest address first (disks, then virtio-rng).
+    let virtio: [VirtioMMIOTransport]
     let console: Console
     let code: DecodedCodeCache
     let panicDetector: PanicDetector
@@ -75,15 +77,12 @@ public final class Machine: PowerControl, SBIPlatform {
             Hart(id: $0, memory: memory, bus: bus, lines: lines[$0], timer: clintTimer, code: code)
         }
         boot = try BootLayout.load(config: config, memory: memory)
+        virtio = VirtioSlots.map(try VirtioSlots.devices(for: config), on: bus, memory: memory, interrupts: plic)
         let syscon = Syscon(power: self)
         bus.map(syscon, at: VirtMemoryMap.test, length: VirtMemoryMap.testSize)
         bus.map(clint, at: VirtMemoryMap.clint, length: VirtMemoryMap.clintSize)
         bus.map(plic, at: VirtMemoryMap.plic, length: VirtMemoryMap.plicSize)
         bus.map(uart, at: VirtMemoryMap.uart0, length: VirtMemoryMap.uart0Size)
-        for slot in 0..<VirtMemoryMap.virtioCount {
-            bus.map(VirtioMMIOEmptySlot(), at: VirtMemoryMap.virtio + UInt64(slot) * VirtMemoryMap.virtioSize,
-                    length: VirtMemoryMap.virtioSize)
-        }
         startHarts()
     }
 

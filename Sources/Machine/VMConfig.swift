@@ -13,14 +13,43 @@ public struct VMConfig: Sendable {
     public var hartCount: Int
     /// M-mode firmware (raw binary or ELF), like QEMU's `-bios`. Nil selects the built-in SBI.
     public var firmwarePath: String?
+    /// virtio-blk disks, in the order the guest names them (vda, vdb, ...).
+    public var disks: [DiskConfig]
 
     public init(kernelPath: String? = nil, initrdPath: String? = nil, commandLine: String = "",
-                memorySize: UInt64 = 512 << 20, hartCount: Int = 1, firmwarePath: String? = nil) {
+                memorySize: UInt64 = 512 << 20, hartCount: Int = 1, firmwarePath: String? = nil,
+                disks: [DiskConfig] = []) {
         self.kernelPath = kernelPath
         self.initrdPath = initrdPath
         self.commandLine = commandLine
         self.memorySize = memorySize
         self.hartCount = hartCount
         self.firmwarePath = firmwarePath
+        self.disks = disks
+    }
+}
+
+/// One virtio-blk disk: a raw image file, `--disk PATH[,readonly]`.
+public struct DiskConfig: Equatable, Sendable {
+    public var path: String
+    /// The guest sees a read-only disk (VIRTIO_BLK_F_RO) and the file is opened read-only.
+    public var readOnly: Bool
+
+    public init(path: String, readOnly: Bool = false) {
+        self.path = path
+        self.readOnly = readOnly
+    }
+
+    /// Parses `PATH[,readonly]`.
+    public init(parsing text: String) throws(ConfigError) {
+        var parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let path = parts.removeFirst()
+        guard !path.isEmpty else { throw .diskOption(text, option: "") }
+        var readOnly = false
+        for option in parts {
+            guard option == "readonly" else { throw .diskOption(text, option: option) }
+            readOnly = true
+        }
+        self.init(path: path, readOnly: readOnly)
     }
 }

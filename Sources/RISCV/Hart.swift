@@ -169,7 +169,10 @@ public final class Hart {
         reset(pc: entry, privilege: .supervisor)
         medeleg = Delegation.supervisorExceptions
         mideleg = Delegation.supervisorInterrupts
+        // Counters readable from S and U, as OpenSBI leaves them: Linux 6.1 without a PMU
+        // driver never writes scounteren, and its vDSO reads `time` in user mode.
         mcounteren = 0xffff_ffff
+        scounteren = 0xffff_ffff
         mstatus = (mstatus & ~Mstatus.fs) | Mstatus.fsInitial
         mie = InterruptLines.supervisorSoftware | InterruptLines.supervisorTimer | InterruptLines.supervisorExternal
         x[10] = a0

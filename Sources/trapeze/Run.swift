@@ -32,6 +32,11 @@ struct Run: ParsableCommand {
                                valueName: "path"))
     var firmware: String?
 
+    @Option(name: .customLong("disk"),
+            help: ArgumentHelp("A virtio-blk disk over a raw image file; repeat for more (vda, vdb, ...). "
+                               + "Add ,readonly to make it read-only.", valueName: "path[,readonly]"))
+    var disks: [String] = []
+
     @Flag(help: "At exit, print what the run cost (instructions, MIPS, TLB flushes, SBI calls) to stderr.")
     var stats = false
 
@@ -67,7 +72,8 @@ struct Run: ParsableCommand {
     }
 
     private func makeConfig() throws -> VMConfig {
-        var config = VMConfig(memorySize: try SizeParser.parse(memory), hartCount: cpus, firmwarePath: firmware)
+        var config = VMConfig(memorySize: try SizeParser.parse(memory), hartCount: cpus, firmwarePath: firmware,
+                              disks: try disks.map { try DiskConfig(parsing: $0) })
         if let kernel {
             config.kernelPath = kernel
             config.initrdPath = initrd

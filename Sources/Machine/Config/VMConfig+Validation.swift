@@ -6,6 +6,12 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
     case memoryTooSmall(UInt64)
     case memoryTooLarge(UInt64)
     case hartCount(Int)
+    case diskOption(String, option: String)
+    case tooManyDisks(Int)
+    case diskMissing(path: String)
+    case diskUnusable(path: String, reason: String, readOnly: Bool)
+    case notADisk(path: String)
+    case diskInUse(path: String)
 
     public var description: String {
         switch self {
@@ -19,6 +25,20 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
             return "--memory \(SizeParser.format(bytes)) is above the \(SizeParser.format(VMConfig.memoryRange.upperBound)) maximum; pass a smaller size"
         case .hartCount(let count):
             return "--cpus \(count) is out of range; pass \(VMConfig.hartRange.lowerBound) to \(VMConfig.hartRange.upperBound)"
+        case .diskOption(let text, let option):
+            let what = option.isEmpty ? "names no file" : "has an unknown option \"\(option)\""
+            return "--disk \"\(text)\" \(what); pass --disk PATH or --disk PATH,readonly"
+        case .tooManyDisks(let count):
+            return "--disk given \(count) times; the board has \(VMConfig.maxDisks) slots for disks (8 virtio-mmio slots, one taken by virtio-rng)"
+        case .diskMissing(let path):
+            return "\(path): no such file; check the --disk path"
+        case .diskUnusable(let path, let reason, let readOnly):
+            let fix = readOnly ? "fix its permissions" : "fix its permissions or add ,readonly"
+            return "\(path): cannot open it (\(reason)); \(fix), or pass another --disk"
+        case .notADisk(let path):
+            return "\(path): not a regular file or block device; pass a raw disk image to --disk"
+        case .diskInUse(let path):
+            return "\(path): another process has the image open (locked); stop it or pass another --disk"
         }
     }
 }
@@ -29,6 +49,8 @@ extension VMConfig {
     public static let memoryRange: ClosedRange<UInt64> = (16 << 20)...(16 << 30)
     /// Harts: the device tree, PLIC contexts and CLINT are laid out for up to 8, like the guest's NR_CPUS.
     public static let hartRange: ClosedRange<Int> = 1...8
+    /// Disks: every virtio-mmio slot but the one for virtio-rng.
+    public static let maxDisks = VirtMemoryMap.virtioCount - 1
 
     /// Checks the numbers a user can get wrong. Files are checked when they are loaded.
     public func validate() throws(ConfigError) {
@@ -36,5 +58,6 @@ extension VMConfig {
         if memorySize < Self.memoryRange.lowerBound { throw .memoryTooSmall(memorySize) }
         if memorySize > Self.memoryRange.upperBound { throw .memoryTooLarge(memorySize) }
         if !Self.hartRange.contains(hartCount) { throw .hartCount(hartCount) }
+        if disks.count > Self.maxDisks { throw .tooManyDisks(disks.count) }
     }
 }

@@ -1,0 +1,19 @@
+#ifndef TRAPEZE_HOSTIO_H
+#define TRAPEZE_HOSTIO_H
+#include <stddef.h>
+#include <stdint.h>
+
+// Host calls the virtio devices need that Swift's Glibc module does not import
+// (sys/random.h, the fallocate(2) flags from linux/falloc.h).
+
+// Fills `length` bytes from the kernel's random pool (getrandom(2), blocking only until the
+// pool is initialised). Returns 0, or -1 with errno set.
+int trapeze_getrandom(void *buffer, size_t length);
+// fallocate(2) with FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE: deallocates the range, which
+// then reads as zeros; the file size does not change. Returns 0, or -1 with errno set.
+int trapeze_punch_hole(int fd, uint64_t offset, uint64_t length);
+// fallocate(2) with FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE: the range reads as zeros
+// afterwards and stays allocated. Returns 0, or -1 with errno set.
+int trapeze_zero_range(int fd, uint64_t offset, uint64_t length);
+
+#endif

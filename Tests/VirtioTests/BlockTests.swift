@@ -1,0 +1,279 @@
+import Foundation
+@testable import Virtio
+import XCTest
+
+/// virtio-blk (virtio 1.2 section 5.2) over a scratch image file: request parsing, data in both
+/// directions, status codes, read-only disks, discard and write-zeroes, configuration space.
+final class BlockTests: XCTestCase {
+    static let sectors = 64
+    private var path: String!
+    private var original: [UInt8]!
+    private var device: VirtioBlock!
+    private var driver: TestDriver!
+
+    enum RequestType: UInt32 { case read = 0, write = 1, flush = 4, getID = 8, lifetime = 10, discard = 11, writeZeroes = 13 }
+    static let ok: UInt8 = 0, ioError: UInt8 = 1, unsupported: UInt8 = 2
+
+    override func setUpWithError() throws {
+        path = NSTemporaryDirectory() + "trapeze-blk-\(getpid())-\(UUID().uuidString).img"
+        var generator = SplitMix64(seed: 42)
+        original = (0..<Self.sectors * 512).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        try Data(original).write(to: URL(fileURLWithPath: path))
+        try open(readOnly: false)
+    }
+
+    override func tearDown() {
+        device = nil
+        driver = nil
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    private func open(readOnly: Bool, accept: UInt64? = nil) throws {
+        // Close the previous device first: it holds the image's lock.
+        driver = nil
+        device = nil
+        device = VirtioBlock(file: try BlockFile(path: path, readOnly: readOnly), serial: "disk-serial-1234567890")
+        driver = TestDriver(device: device, ramSize: 4 << 20)
+        XCTAssertTrue(driver.initialize(accept: accept))
+    }
+
+    private var fileBytes: [UInt8] { [UInt8](FileManager.default.contents(atPath: path)!) }
+
+    private func header(_ type: UInt32, sector: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: type.littleEndian) { Array($0) } + [0, 0, 0, 0]
+            + withUnsafeBytes(of: sector.littleEndian) { Array($0) }
+    }
+
+    /// Sends one request: header, `out` data (device-readable), `inLength` bytes of writable data,
+    /// then the status byte; `split` puts each data part in 512-byte descriptors. Returns the
+    /// status, the used length and the data the device wrote.
+    private func request(_ type: UInt32, sector: UInt64 = 0, out: [UInt8] = [], inLength: Int = 0,
+                         split: Bool = false, indirect: Bool = false) -> (status: UInt8, used: UInt32, data: [UInt8]) {
+        var buffers = [TestBuffer(address: driver.allocate(bytes: header(type, sector: sector)), length: 16, writable: false)]
+        func pieces(_ length: Int) -> [Int] {
+            guard split else { return length > 0 ? [length] : [] }
+            return stride(from: 0, to: length, by: 512).map { min(512, length - $0) }
+        }
+        var offset = 0
+        for n in pieces(out.count) {
+            buffers.append(TestBuffer(address: driver.allocate(bytes: Array(out[offset..<offset + n])), length: UInt32(n), writable: false))
+            offset += n
+        }
+        let inBuffers = pieces(inLength).map { TestBuffer(address: driver.allocate($0, fill: 0xCC), length: UInt32($0), writable: true) }
+        let status = driver.allocate(1, fill: 0xFF)
+        buffers += inBuffers + [TestBuffer(address: status, length: 1, writable: true)]
+        let head = driver.addChain(buffers, indirect: indirect)
+        let used = driver.takeUsed()
+        XCTAssertEqual(used.map(\.id), [UInt32(head)], "one used entry for the request")
+        let data = inBuffers.flatMap { driver.bytes(at: $0.address, Int($0.length)) }
+        return (driver.bytes(at: status, 1)[0], used.first?.length ?? 0, data)
+    }
+
+    func testConfigurationSpace() {
+        XCTAssertEqual(driver.read(Reg.config, size: 8), UInt64(Self.sectors), "capacity")
+        XCTAssertEqual(driver.read(Reg.config, size: 4), UInt64(Self.sectors), "capacity, low word")
+        XCTAssertEqual(driver.read(Reg.config + 12), 254, "seg_max")
+        let offered = driver.offeredFeatures()
+        XCTAssertNotEqual(offered & 1 << 9, 0, "VIRTIO_BLK_F_FLUSH")
+        XCTAssertNotEqual(offered & 1 << 2, 0, "VIRTIO_BLK_F_SEG_MAX")
+        XCTAssertEqual(offered & 1 << 5, 0, "not VIRTIO_BLK_F_RO")
+        XCTAssertEqual(driver.read(Reg.deviceID), 2)
+    }
+
+    func testReadSectors() {
+        let r = request(RequestType.read.rawValue, sector: 3, inLength: 2048, split: true)
+        XCTAssertEqual(r.status, Self.ok)
+        XCTAssertEqual(r.used, 2049, "data and status byte")
+        XCTAssertEqual(r.data, Array(original[3 * 512..<7 * 512]))
+    }
+
+    func testReadIntoOneBufferWithTheStatusByte() {
+        // Data and status in one writable descriptor: the status is its last byte.
+        let buffer = driver.allocate(513, fill: 0xCC)
+        let head = driver.addChain([
+            TestBuffer(address: driver.allocate(bytes: header(0, sector: 1)), length: 16, writable: false),
+            TestBuffer(address: buffer, length: 513, writable: true),
+        ])
+        XCTAssertEqual(driver.takeUsed().map(\.id), [UInt32(head)])
+        XCTAssertEqual(driver.bytes(at: buffer, 512), Array(original[512..<1024]))
+        XCTAssertEqual(driver.bytes(at: buffer + 512, 1), [Self.ok])
+    }
+
+    func testWriteSectors() {
+        let data = (0..<1536).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        let r = request(RequestType.write.rawValue, sector: 10, out: data, split: true, indirect: true)
+        XCTAssertEqual(r.status, Self.ok)
+        XCTAssertEqual(r.used, 1)
+        var expected = original!
+        expected.replaceSubrange(10 * 512..<13 * 512, with: data)
+        XCTAssertEqual(fileBytes, expected)
+    }
+
+    func testWriteWithHeaderAndDataInOneDescriptor() {
+        let data = [UInt8](repeating: 0x5A, count: 512)
+        let status = driver.allocate(1, fill: 0xFF)
+        driver.addChain([
+            TestBuffer(address: driver.allocate(bytes: header(1, sector: 63) + data), length: 528, writable: false),
+            TestBuffer(address: status, length: 1, writable: true),
+        ])
+        XCTAssertEqual(driver.bytes(at: status, 1), [Self.ok])
+        XCTAssertEqual(Array(fileBytes[(63 * 512)...]), data)
+    }
+
+    /// Requests past the last sector, or of partial sectors, fail with IOERR and touch nothing.
+    func testOutOfRangeAndPartialSectors() {
+        let cases: [(UInt32, UInt64, Int, Int)] = [
+            (0, 64, 0, 512),            // read starting at the end
+            (0, 63, 0, 1024),           // read running past the end
+            (0, UInt64.max, 0, 512),    // sector * 512 overflows
+            (0, UInt64.max / 512 + 1, 0, 512),
+            (0, 0, 0, 100),             // not whole sectors
+            (1, 64, 512, 0),            // write past the end
+            (1, 0, 100, 0),
+            (1, UInt64.max - 1, 1024, 0),
+        ]
+        for (type, sector, out, inLength) in cases {
+            let r = request(type, sector: sector, out: [UInt8](repeating: 0x77, count: out), inLength: inLength)
+            XCTAssertEqual(r.status, Self.ioError, "type \(type) sector \(sector) out \(out) in \(inLength)")
+            XCTAssertEqual(r.data, [UInt8](repeating: 0xCC, count: inLength), "nothing read")
+        }
+        XCTAssertEqual(fileBytes, original, "nothing written")
+        XCTAssertEqual(driver.status & StatusBit.needsReset, 0, "errors in requests are statuses, not resets")
+    }
+
+    func testFlush() {
+        XCTAssertEqual(request(RequestType.flush.rawValue).status, Self.ok)
+    }
+
+    func testGetID() {
+        let r = request(RequestType.getID.rawValue, inLength: 20)
+        XCTAssertEqual(r.status, Self.ok)
+        XCTAssertEqual(r.used, 21)
+        XCTAssertEqual(r.data, Array("disk-serial-12345678".utf8), "cut to 20 bytes, no terminator")
+        let short = request(RequestType.getID.rawValue, inLength: 4)
+        XCTAssertEqual(short.data, Array("disk".utf8))
+    }
+
+    func testUnknownAndUnofferedRequestTypes() {
+        for type: UInt32 in [2, 3, 5, 10, 14, 15, 16, 0x8000_0001, 0xFFFF_FFFF] {
+            XCTAssertEqual(request(type, inLength: 512).status, Self.unsupported, "type \(type)")
+        }
+    }
+
+    /// A header shorter than 16 bytes gets IOERR; a chain without a writable byte for the status
+    /// cannot be answered and sets NEEDS_RESET.
+    func testMalformedRequests() {
+        let status = driver.allocate(1, fill: 0xFF)
+        driver.addChain([
+            TestBuffer(address: driver.allocate(bytes: Array(header(0, sector: 0).prefix(12))), length: 12, writable: false),
+            TestBuffer(address: status, length: 1, writable: true),
+        ])
+        XCTAssertEqual(driver.bytes(at: status, 1), [Self.ioError])
+        XCTAssertEqual(driver.status & StatusBit.needsReset, 0)
+
+        driver.addChain([TestBuffer(address: driver.allocate(bytes: header(4, sector: 0)), length: 16, writable: false)])
+        XCTAssertNotEqual(driver.status & StatusBit.needsReset, 0)
+        XCTAssertEqual(driver.transport.lastError, .malformedRequest("virtio-blk request without a writable status byte"))
+    }
+
+    /// 5.2.6.2: "A device MUST set the status byte to VIRTIO_BLK_S_IOERR for a write request if
+    /// the VIRTIO_BLK_F_RO feature if offered, and MUST NOT write any data."
+    func testReadOnlyDisk() throws {
+        try open(readOnly: true)
+        let offered = driver.offeredFeatures()
+        XCTAssertNotEqual(offered & 1 << 5, 0, "VIRTIO_BLK_F_RO")
+        XCTAssertEqual(offered & (1 << 13 | 1 << 14), 0, "no discard or write-zeroes on a read-only disk")
+        let r = request(RequestType.write.rawValue, sector: 0, out: [UInt8](repeating: 0, count: 512))
+        XCTAssertEqual(r.status, Self.ioError)
+        XCTAssertEqual(fileBytes, original)
+        XCTAssertEqual(request(RequestType.read.rawValue, sector: 0, inLength: 512).data, Array(original[0..<512]))
+        XCTAssertEqual(request(RequestType.flush.rawValue).status, Self.ok)
+        XCTAssertEqual(request(RequestType.discard.rawValue, out: segment(sector: 0, count: 1)).status, Self.unsupported)
+    }
+
+    private func segment(sector: UInt64, count: UInt32, flags: UInt32 = 0) -> [UInt8] {
+        withUnsafeBytes(of: sector.littleEndian) { Array($0) } + withUnsafeBytes(of: count.littleEndian) { Array($0) }
+            + withUnsafeBytes(of: flags.littleEndian) { Array($0) }
+    }
+
+    func testDiscardAndWriteZeroes() throws {
+        let file = device.file
+        try XCTSkipUnless(file.canPunchHoles, "the file system under \(NSTemporaryDirectory()) cannot punch holes")
+        let offered = driver.offeredFeatures()
+        XCTAssertNotEqual(offered & 1 << 13, 0, "VIRTIO_BLK_F_DISCARD")
+        XCTAssertNotEqual(offered & 1 << 14, 0, "VIRTIO_BLK_F_WRITE_ZEROES")
+        XCTAssertEqual(driver.read(Reg.config + 40), 32, "max_discard_seg")
+        XCTAssertEqual(driver.read(Reg.config + 56, size: 1), 1, "write_zeroes_may_unmap")
+
+        var expected = original!
+        let zeroes = request(RequestType.writeZeroes.rawValue,
+                             out: segment(sector: 2, count: 3) + segment(sector: 20, count: 1, flags: 1))
+        XCTAssertEqual(zeroes.status, Self.ok)
+        expected.replaceSubrange(2 * 512..<5 * 512, with: [UInt8](repeating: 0, count: 3 * 512))
+        expected.replaceSubrange(20 * 512..<21 * 512, with: [UInt8](repeating: 0, count: 512))
+        XCTAssertEqual(fileBytes, expected)
+
+        XCTAssertEqual(request(RequestType.discard.rawValue, out: segment(sector: 40, count: 8)).status, Self.ok)
+        expected.replaceSubrange(40 * 512..<48 * 512, with: [UInt8](repeating: 0, count: 8 * 512))
+        XCTAssertEqual(fileBytes, expected, "a punched hole reads as zeros")
+        XCTAssertEqual(fileBytes.count, original.count, "the file keeps its size")
+
+        // 5.2.6.2: unknown flags, or unmap on a discard, are unsupported; ranges past the end are errors.
+        XCTAssertEqual(request(RequestType.discard.rawValue, out: segment(sector: 0, count: 1, flags: 1)).status, Self.unsupported)
+        XCTAssertEqual(request(RequestType.writeZeroes.rawValue, out: segment(sector: 0, count: 1, flags: 2)).status, Self.unsupported)
+        XCTAssertEqual(request(RequestType.writeZeroes.rawValue, out: segment(sector: 60, count: 5)).status, Self.ioError)
+        XCTAssertEqual(request(RequestType.discard.rawValue, out: segment(sector: 0, count: 1) + [1, 2, 3]).status, Self.ioError)
+        XCTAssertEqual(request(RequestType.discard.rawValue).status, Self.ioError, "no segments")
+        let tooMany = (0..<33).flatMap { _ in segment(sector: 0, count: 1) }
+        XCTAssertEqual(request(RequestType.discard.rawValue, out: tooMany).status, Self.unsupported)
+        // A bad segment after a good one: nothing is done.
+        XCTAssertEqual(request(RequestType.writeZeroes.rawValue,
+                               out: segment(sector: 50, count: 1) + segment(sector: 64, count: 1)).status, Self.ioError)
+        XCTAssertEqual(fileBytes, expected)
+    }
+
+    func testDiscardNotNegotiatedIsUnsupported() throws {
+        try XCTSkipUnless(device.file.canPunchHoles, "the file system cannot punch holes")
+        let offered = driver.offeredFeatures()
+        try open(readOnly: false, accept: offered & ~(1 << 13 | 1 << 14))
+        XCTAssertEqual(request(RequestType.discard.rawValue, out: segment(sector: 0, count: 1)).status, Self.unsupported)
+        XCTAssertEqual(request(RequestType.writeZeroes.rawValue, out: segment(sector: 0, count: 1)).status, Self.unsupported)
+        XCTAssertEqual(fileBytes, original)
+    }
+
+    func testOpenErrors() {
+        XCTAssertThrowsError(try BlockFile(path: path + ".absent", readOnly: false)) {
+            XCTAssertEqual($0 as? BlockFileError, .missing(path: path + ".absent"))
+        }
+        XCTAssertThrowsError(try BlockFile(path: NSTemporaryDirectory(), readOnly: true)) {
+            XCTAssertEqual($0 as? BlockFileError, .notADisk(path: NSTemporaryDirectory()))
+        }
+        // The device set up in setUp holds the image's exclusive lock.
+        XCTAssertThrowsError(try BlockFile(path: path, readOnly: true)) {
+            XCTAssertEqual($0 as? BlockFileError, .inUse(path: path))
+        }
+    }
+
+    /// A capacity that is not whole sectors: the partial last sector is not part of the disk.
+    func testPartialLastSector() throws {
+        driver = nil
+        device = nil
+        try Data(original + [1, 2, 3]).write(to: URL(fileURLWithPath: path))
+        try open(readOnly: false)
+        XCTAssertEqual(driver.read(Reg.config, size: 8), UInt64(Self.sectors))
+        XCTAssertEqual(request(RequestType.read.rawValue, sector: 64, inLength: 512).status, Self.ioError)
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so tests and the fuzzer are reproducible.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,451 @@
+import Devices
+import Foundation
+import GuestMemory
+@testable import Virtio
+
+/// The fuzzer's guest: 64 KiB of RAM, the first 16 KiB for queues and indirect tables (8 KiB per
+/// device), the rest for data buffers.
+final class HostileGuest {
+    static let checkInterval = 1000
+    static let ramBase: UInt64 = 0x8000_0000
+    static let ramSize: UInt64 = 64 << 10
+    static let controlSize: UInt64 = 16 << 10
+    static let dataBase = ramBase + controlSize
+    static let diskSectors = 64
+
+    /// One device under attack and where its driver keeps its rings.
+    struct Target {
+        let transport: VirtioMMIOTransport
+        let control: UInt64
+        var desc: UInt64 { control }
+        var avail: UInt64 { control + 4096 }
+        var used: UInt64 { control + 4672 }
+        var indirect: UInt64 { control + 6784 }
+        static let indirectBytes: UInt64 = 8192 - 6784
+        var size: UInt16 = 0
+        var availableIndex: UInt16 = 0
+    }
+
+    let memory: GuestMemory
+    let sink = RecordingInterruptSink()
+    var targets: [Target]
+    let diskPath: String
+    let disk: BlockFile
+    var random: SplitMix64
+    private(set) var failure: String?
+    private(set) var chainsCompleted = 0
+    private(set) var resetsNeeded = 0
+    private var snapshot: [UInt8]
+    /// Where this step's block headers are (empty when attacking the entropy device).
+    private var blockHeaders: [UInt64] = []
+    /// The last tables written for a target let buffers point anywhere (into the tables too).
+    private var tablesPointAnywhere = [false, false]
+    private var allowed: [(UInt64, UInt64)] = []
+
+    init(seed: UInt64) throws {
+        random = SplitMix64(seed: seed)
+        memory = try GuestMemory(base: Self.ramBase, size: Self.ramSize)
+        // tmpfs when there is one: flush requests then cost no disk I/O.
+        let directory = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm/" : NSTemporaryDirectory()
+        diskPath = directory + "trapeze-fuzz-\(getpid())-\(UUID().uuidString).img"
+        var bytes = [UInt8](repeating: 0, count: Self.diskSectors * 512)
+        for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i / 512 &* 31 &+ i) }
+        try Data(bytes).write(to: URL(fileURLWithPath: diskPath))
+        disk = try BlockFile(path: diskPath, readOnly: false)
+        let devices: [VirtioDevice] = [VirtioBlock(file: disk, serial: "fuzz"), VirtioEntropy()]
+        let memory = self.memory, sink = self.sink
+        targets = devices.enumerated().map { i, device in
+            Target(transport: VirtioMMIOTransport(device: device, memory: memory, interrupts: sink, irq: 1 + i),
+                   control: Self.ramBase + UInt64(i) * 8192)
+        }
+        snapshot = [UInt8](repeating: 0, count: Int(Self.ramSize))
+        fillDataPattern()
+        for t in targets.indices { initialize(t, sensible: true) }
+    }
+
+    func close() { try? FileManager.default.removeItem(atPath: diskPath) }
+
+    // MARK: One step
+
+    func step() {
+        let t = Int(random.next() % UInt64(targets.count))
+        let roll = random.next() % 100
+        let transport = targets[t].transport
+        if transport.status.contains(.needsReset) || !transport.status.contains(.driverOK) {
+            if roll < 60 { initialize(t, sensible: random.next() % 4 != 0); return }
+        }
+        switch roll {
+        case 0..<3: initialize(t, sensible: random.next() % 2 == 0)
+        case 3..<15:
+            // A random QueueNotify can make the device walk whatever tables are in place; they
+            // bound its writes only when no buffer in them points into the control area.
+            if tablesPointAnywhere[t] {
+                randomRegisterAccess(t)
+            } else {
+                checked(allowing: deviceWritableRanges(t)) { randomRegisterAccess(t) }
+            }
+        default: attackQueue(t)
+        }
+    }
+
+    /// A driver's initialisation: sensible (queue sizes the device takes, rings in its control
+    /// area) or not (random sizes and addresses), with a random feature subset.
+    private func initialize(_ t: Int, sensible: Bool, size requestedSize: UInt16? = nil) {
+        let transport = targets[t].transport
+        write(t, 0x070, 0)
+        write(t, 0x070, 1)
+        write(t, 0x070, 3)
+        write(t, 0x014, 0)
+        let offered = transport.read(offset: 0x010, size: 4)
+        write(t, 0x024, 0)
+        write(t, 0x020, sensible ? offered & random.next() : random.next() & 0xFFFF_FFFF)
+        write(t, 0x024, 1)
+        write(t, 0x020, sensible ? 1 : random.next() & 0xFFFF_FFFF)
+        write(t, 0x070, 11)
+        let sizes: [UInt16] = [1, 2, 4, 8, 8, 16, 16, 32, 64]
+        var size = sizes[Int(random.next() % UInt64(sizes.count))]
+        if !sensible && random.next() % 2 == 0 { size = UInt16(truncatingIfNeeded: random.next()) }
+        if let requestedSize { size = requestedSize }
+        let target = targets[t]
+        // A size above the device's maximum would not fit the control area; the device refuses it anyway.
+        let n = UInt64(min(size, 256))
+        for (address, length) in [(target.desc, 16 * n), (target.avail, 6 + 2 * n), (target.used, 6 + 8 * n)] {
+            memory.pointer(address, length: length)!.initializeMemory(as: UInt8.self, repeating: 0, count: Int(length))
+        }
+        write(t, 0x030, 0)
+        write(t, 0x038, UInt64(size))
+        let addresses = sensible ? [target.desc, target.avail, target.used]
+            : [target.desc, target.avail, target.used].map { random.next() % 4 == 0 ? random.next() : $0 }
+        for (i, address) in addresses.enumerated() {
+            write(t, 0x080 + 0x10 * UInt64(i), address & 0xFFFF_FFFF)
+            write(t, 0x084 + 0x10 * UInt64(i), address >> 32)
+        }
+        write(t, 0x044, 1)
+        write(t, 0x070, 15)
+        targets[t].size = size
+        targets[t].availableIndex = 0
+    }
+
+    private func write(_ t: Int, _ offset: UInt64, _ value: UInt64, size: Int = 4) {
+        targets[t].transport.write(offset: offset, size: size, value: value)
+    }
+
+    /// Any register, config space or unknown offset, any width, any value.
+    private func randomRegisterAccess(_ t: Int) {
+        let known: [UInt64] = [0x000, 0x004, 0x008, 0x00c, 0x010, 0x014, 0x020, 0x024, 0x030, 0x034, 0x038, 0x044,
+                               0x050, 0x060, 0x064, 0x070, 0x080, 0x084, 0x090, 0x094, 0x0a0, 0x0a4, 0x0ac, 0x0b0,
+                               0x0c0, 0x0fc, 0x100, 0x108, 0x124, 0x138]
+        let offset = random.next() % 3 == 0 ? random.next() % 0x1000 : known[Int(random.next() % UInt64(known.count))]
+        let sizes = [1, 2, 4, 4, 4, 8]
+        let size = sizes[Int(random.next() % UInt64(sizes.count))]
+        let value = random.next() % 2 == 0 ? random.next() % 20 : random.next()
+        if random.next() % 3 == 0 {
+            _ = targets[t].transport.read(offset: offset, size: size)
+        } else {
+            targets[t].transport.write(offset: offset, size: size, value: value)
+        }
+    }
+
+    // MARK: Queue attacks
+
+    /// Fills the descriptor table and some indirect tables with random or almost-valid
+    /// descriptors, makes random heads available with a random index, and notifies.
+    private func attackQueue(_ t: Int) {
+        let target = targets[t]
+        let size = UInt64(max(min(target.size, 256), 1))
+        // Mode A keeps buffers out of the control area, so the tables cannot change under the
+        // device and the write check below is exact; mode B lets them point anywhere.
+        let anywhere = random.next() % 10 == 0
+        tablesPointAnywhere[t] = anywhere
+        blockHeaders = t == 0 ? writeBlockHeaders() : []
+        for i in 0..<size {
+            writeRandomDescriptor(at: target.desc + 16 * i, tableSize: size, anywhere: anywhere, target: target)
+        }
+        for i in 0..<(Target.indirectBytes / 16) {
+            writeRandomDescriptor(at: target.indirect + 16 * i, tableSize: 8, anywhere: anywhere, target: target,
+                                  allowIndirect: random.next() % 8 == 0)
+        }
+        // Half the time, requests shaped like a real driver's (slightly damaged now and then)
+        // over the random ones, so the devices' request code runs and not only the checks.
+        let heads = !anywhere && random.next() % 2 == 0 ? writePlausibleChains(target, size: size, block: t == 0) : []
+        let count = random.next() % (size + 3)
+        var index = target.availableIndex
+        for _ in 0..<count {
+            var head = random.next() % 16 == 0 ? UInt16(truncatingIfNeeded: random.next()) : UInt16(random.next() % size)
+            if !heads.isEmpty && random.next() % 4 != 0 { head = heads[Int(random.next() % UInt64(heads.count))] }
+            memory.store(target.avail + 4 + 2 * (UInt64(index) % size), head)
+            index &+= 1
+        }
+        if random.next() % 32 == 0 { index = UInt16(truncatingIfNeeded: random.next()) }
+        memory.store(target.avail + 2, index)
+        targets[t].availableIndex = index
+        if random.next() % 8 == 0 { memory.store(target.avail + 4 + 2 * size, UInt16(truncatingIfNeeded: random.next())) }
+        if random.next() % 8 == 0 { memory.store(target.avail, UInt16(truncatingIfNeeded: random.next() % 3)) }
+
+        let wasBroken = target.transport.status.contains(.needsReset)
+        let usedBefore = memory.load(target.used + 2, as: UInt16.self) ?? 0
+        let queueIndex = random.next() % 16 == 0 ? random.next() % 4 : 0
+        if anywhere {
+            target.transport.write(offset: 0x050, size: 4, value: queueIndex)
+        } else {
+            checked(allowing: deviceWritableRanges(t)) {
+                target.transport.write(offset: 0x050, size: 4, value: queueIndex)
+            }
+        }
+        chainsCompleted += Int((memory.load(target.used + 2, as: UInt16.self) ?? 0) &- usedBefore)
+        if !wasBroken && target.transport.status.contains(.needsReset) { resetsNeeded += 1 }
+        if random.next() % 64 == 0 { fillDataPattern() }
+    }
+
+    private func writeRandomDescriptor(at entry: UInt64, tableSize: UInt64, anywhere: Bool, target: Target,
+                                       allowIndirect: Bool = true) {
+        var address: UInt64
+        var length: UInt32
+        let kind = random.next() % 100
+        if allowIndirect && kind < 8 {
+            // An indirect table inside the indirect area (in mode B, anywhere at all).
+            let entries = 1 + random.next() % 8
+            let offset = 16 * (random.next() % (Target.indirectBytes / 16 - entries + 1))
+            address = target.indirect + offset
+            length = UInt32(16 * entries)
+            if random.next() % 4 == 0 {
+                // A bad length (not a multiple of 16, zero), kept inside the area.
+                length = UInt32(random.next() % (Target.indirectBytes - offset + 1))
+            }
+            if anywhere && random.next() % 4 == 0 {
+                address = random.next() % 2 == 0 ? random.next() : Self.ramBase + random.next() % Self.ramSize
+                length = UInt32(truncatingIfNeeded: random.next() % 512)
+            }
+            store(entry, address: address, length: length, flags: 4 | UInt16(random.next() % 4), next: 0)
+            return
+        }
+        if !blockHeaders.isEmpty && kind < 35 {
+            // A buffer that starts with a plausible virtio-blk header (and maybe data after it).
+            address = blockHeaders[Int(random.next() % UInt64(blockHeaders.count))]
+            let lengths: [UInt32] = [16, 16, 32, 48, 528, 1040, 12]
+            length = lengths[Int(random.next() % UInt64(lengths.count))]
+        } else if kind < 90 || !anywhere {
+            let dataSize = Self.ramBase + Self.ramSize - Self.dataBase
+            address = Self.dataBase + random.next() % dataSize
+            let lengths: [UInt32] = [1, 16, 512, 513, 1024, 4096]
+            length = random.next() % 2 == 0 ? lengths[Int(random.next() % UInt64(lengths.count))]
+                : UInt32(1 + random.next() % 2048)
+            // Sometimes straddling or past the end of RAM.
+            if random.next() % 16 == 0 { length = UInt32(truncatingIfNeeded: random.next() % 0x2_0000) }
+            if random.next() % 32 == 0 { address = Self.ramBase + Self.ramSize - UInt64(random.next() % 64) }
+        } else if kind < 95 {
+            address = Self.ramBase + random.next() % Self.controlSize
+            length = UInt32(1 + random.next() % 512)
+        } else {
+            address = random.next()
+            length = UInt32(truncatingIfNeeded: random.next())
+        }
+        if !anywhere && address >= Self.ramBase && address < Self.dataBase { address = Self.dataBase }
+        var flags = UInt16(random.next() % 4)  // NEXT, WRITE
+        if random.next() % 64 == 0 { flags |= UInt16(truncatingIfNeeded: random.next()) & ~4 }
+        let next = random.next() % 8 == 0 ? UInt16(truncatingIfNeeded: random.next()) : UInt16(random.next() % tableSize)
+        store(entry, address: address, length: length, flags: flags, next: next)
+    }
+
+    /// Chains laid out as Linux's drivers do: for the disk, a header, one to four data buffers
+    /// (device-writable for reads, readable otherwise) and a status byte; for the entropy device,
+    /// one to three writable buffers. A quarter go through an indirect table. Returns the heads.
+    private func writePlausibleChains(_ target: Target, size: UInt64, block: Bool) -> [UInt16] {
+        var heads: [UInt16] = []
+        var slot: UInt64 = 0
+        var indirectUsed: UInt64 = 0
+        let dataSize = Self.ramBase + Self.ramSize - Self.dataBase
+        while slot < size {
+            var buffers: [(UInt64, UInt32, Bool)] = []
+            let dataCount = 1 + random.next() % (block ? 4 : 3)
+            var dataWritable = true
+            if block {
+                let header = blockHeaders[Int(random.next() % UInt64(blockHeaders.count))]
+                let type = memory.load(header, as: UInt32.self) ?? 0
+                dataWritable = type == 0 || type == 8
+                let segmentOnly = type == 11 || type == 13
+                buffers.append((header, segmentOnly ? 32 : 16, false))
+                if segmentOnly { buffers.append((Self.dataBase + random.next() % (dataSize - 16), 16, false)) }
+            }
+            for _ in 0..<dataCount {
+                var length = UInt32(512 * (1 + random.next() % 4))
+                if random.next() % 16 == 0 { length = UInt32(1 + random.next() % 2000) }
+                let address = Self.dataBase + random.next() % (dataSize - UInt64(length) + 1)
+                buffers.append((address, length, dataWritable))
+            }
+            if block { buffers.append((Self.dataBase + random.next() % dataSize, 1, true)) }
+            if random.next() % 32 == 0 {
+                let i = Int(random.next() % UInt64(buffers.count))
+                buffers[i].2.toggle()
+            }
+            let n = UInt64(buffers.count)
+            let viaIndirect = random.next() % 4 == 0 && indirectUsed + n <= Target.indirectBytes / 16
+            if viaIndirect {
+                let table = target.indirect + 16 * indirectUsed
+                for (i, b) in buffers.enumerated() {
+                    let last = UInt64(i) + 1 == n
+                    store(table + 16 * UInt64(i), address: b.0, length: b.1,
+                          flags: (last ? 0 : 1) | (b.2 ? 2 : 0), next: UInt16(i + 1))
+                }
+                store(target.desc + 16 * slot, address: table, length: UInt32(16 * n), flags: 4, next: 0)
+                indirectUsed += n
+                heads.append(UInt16(slot))
+                slot += 1
+            } else {
+                guard slot + n <= size else { break }
+                for (i, b) in buffers.enumerated() {
+                    let last = UInt64(i) + 1 == n
+                    var next = UInt16(slot) + UInt16(i) + 1
+                    if random.next() % 64 == 0 { next = UInt16(random.next() % size) }
+                    store(target.desc + 16 * (slot + UInt64(i)), address: b.0, length: b.1,
+                          flags: (last ? 0 : 1) | (b.2 ? 2 : 0), next: next)
+                }
+                heads.append(UInt16(slot))
+                slot += n
+            }
+        }
+        return heads
+    }
+
+    private func store(_ entry: UInt64, address: UInt64, length: UInt32, flags: UInt16, next: UInt16) {
+        memory.store(entry, address)
+        memory.store(entry + 8, length)
+        memory.store(entry + 12, flags)
+        memory.store(entry + 14, next)
+    }
+
+    /// Plausible virtio-blk headers in the data area, which a third of the descriptors point at,
+    /// so that requests get past the header and reach the disk code. Returns where they are.
+    private func writeBlockHeaders() -> [UInt64] {
+        let types: [UInt32] = [0, 0, 1, 1, 4, 8, 11, 13, 2, 0xFFFF_FFFF]
+        return (0..<8).map { _ in
+            let at = Self.dataBase + random.next() % (Self.ramBase + Self.ramSize - Self.dataBase - 32)
+            memory.store(at, types[Int(random.next() % UInt64(types.count))])
+            memory.store(at + 8, random.next() % 4 == 0 ? random.next() : random.next() % UInt64(Self.diskSectors + 2))
+            // A discard/write-zeroes segment right after, in case the request is one.
+            memory.store(at + 16, random.next() % UInt64(Self.diskSectors + 2))
+            memory.store(at + 24, UInt32(random.next() % 8))
+            memory.store(at + 28, UInt32(random.next() % 4))
+            return at
+        }
+    }
+
+    /// Where the device of target `t` may write: for each ready queue, its used ring and every
+    /// buffer that a descriptor in its table, or in an indirect table one of those points to,
+    /// marks device-writable (a superset of the chains it will actually walk).
+    private func deviceWritableRanges(_ t: Int) -> [(UInt64, UInt64)] {
+        var ranges: [(UInt64, UInt64)] = []
+        for queue in targets[t].transport.queues where queue.isReady {
+            let size = UInt64(queue.size)
+            ranges.append((queue.usedRing, 6 + 8 * size))
+            ranges += writableRanges(table: queue.descriptorTable, size: size)
+        }
+        return ranges
+    }
+
+    private func writableRanges(table: UInt64, size: UInt64) -> [(UInt64, UInt64)] {
+        var ranges: [(UInt64, UInt64)] = []
+        func scan(_ table: UInt64, entries: UInt64, nested: Bool) {
+            for i in 0..<entries {
+                let entry = table + 16 * i
+                guard let address = memory.load(entry, as: UInt64.self),
+                      let length = memory.load(entry + 8, as: UInt32.self),
+                      let flags = memory.load(entry + 12, as: UInt16.self) else { continue }
+                if flags & 4 != 0 {
+                    if !nested { scan(address, entries: min(UInt64(length) / 16, 32768), nested: true) }
+                } else if flags & 2 != 0 {
+                    ranges.append((address, UInt64(length)))
+                }
+            }
+        }
+        scan(table, entries: size, nested: false)
+        return ranges
+    }
+
+    /// Runs `body` and checks that guest RAM changed only inside `ranges`.
+    private func checked(allowing ranges: [(UInt64, UInt64)], _ body: () -> Void) {
+        let ram = UnsafeRawBufferPointer(start: memory.host, count: Int(Self.ramSize))
+        snapshot.withUnsafeMutableBytes { $0.copyMemory(from: ram) }
+        body()
+        // Allowed ranges clipped to RAM, sorted and merged; every gap between them must be unchanged.
+        var clipped: [(Int, Int)] = ranges.compactMap { address, length in
+            let start = max(address, Self.ramBase), end = min(address &+ length < address ? .max : address + length,
+                                                              Self.ramBase + Self.ramSize)
+            return start < end ? (Int(start - Self.ramBase), Int(end - Self.ramBase)) : nil
+        }
+        clipped.sort { $0.0 < $1.0 }
+        var position = 0
+        snapshot.withUnsafeBytes { before in
+            for (start, end) in clipped + [(Int(Self.ramSize), Int(Self.ramSize))] {
+                if start > position, memcmp(before.baseAddress! + position, ram.baseAddress! + position, start - position) != 0 {
+                    let changed = (position..<start).first { before[$0] != ram[$0] }!
+                    failure = "guest RAM changed at 0x\(String(Self.ramBase + UInt64(changed), radix: 16)), outside every device-writable buffer"
+                    return
+                }
+                position = max(position, end)
+            }
+        }
+        var info = stat()
+        if failure == nil, stat(diskPath, &info) == 0, info.st_size != Self.diskSectors * 512 {
+            failure = "the disk image is \(info.st_size) bytes, not \(Self.diskSectors * 512)"
+        }
+    }
+
+    private func fillDataPattern() {
+        let data = memory.pointer(Self.dataBase, length: Self.ramBase + Self.ramSize - Self.dataBase)!
+        data.initializeMemory(as: UInt8.self, repeating: 0xA5, count: Int(Self.ramBase + Self.ramSize - Self.dataBase))
+    }
+
+    // MARK: Liveness
+
+    /// Resets both devices like a well-behaved driver and checks they answer: the disk reads the
+    /// image's bytes and writes its status, the entropy device fills a buffer.
+    func checkDevicesStillAnswer() {
+        for t in targets.indices {
+            initialize(t, sensible: true, size: 8)
+            let target = targets[t]
+            guard target.transport.status.contains(.driverOK), !target.transport.status.contains(.needsReset) else {
+                failure = "device \(t) did not come back after a reset: status \(target.transport.status.rawValue)"
+                return
+            }
+            let size = UInt64(target.size)
+            let header = Self.dataBase, data = Self.dataBase + 64, status = Self.dataBase + 1024
+            let sector = random.next() % UInt64(Self.diskSectors)
+            memory.store(header, UInt32(0))
+            memory.store(header + 4, UInt32(0))
+            memory.store(header + 8, sector)
+            memory.store(status, UInt8(0xFF))
+            let chain: [(UInt64, UInt32, UInt16)] = t == 0
+                ? [(header, 16, 1), (data, 512, 3), (status, 1, 2)]
+                : [(data, 512, 2)]
+            for (i, (address, length, flags)) in chain.enumerated() {
+                store(target.desc + 16 * UInt64(i), address: address, length: length, flags: flags, next: UInt16(i + 1))
+            }
+            guard size >= UInt64(chain.count) else {
+                failure = "queue size \(size) after a sensible initialisation"
+                return
+            }
+            memory.store(target.avail + 4, UInt16(0))
+            memory.store(target.avail + 2, UInt16(1))
+            target.transport.write(offset: 0x050, size: 4, value: 0)
+            let usedLength = memory.load(target.used + 8, as: UInt32.self)
+            guard memory.load(target.used + 2, as: UInt16.self) == 1 else {
+                failure = "device \(t) did not complete a well-formed request"
+                return
+            }
+            if t == 0 {
+                var expected = [UInt8](repeating: 0, count: 512)
+                guard disk.read(into: &expected, count: 512, at: sector * 512),
+                      memory.copyOut(data, length: 512) == expected, memory.load(status, as: UInt8.self) == 0,
+                      usedLength == 513 else {
+                    failure = "virtio-blk read of sector \(sector) came back wrong"
+                    return
+                }
+            } else if usedLength != 512 {
+                failure = "virtio-rng gave \(usedLength ?? 0) bytes for a 512-byte buffer"
+                return
+            }
+            targets[t].availableIndex = 1
+        }
+    }
+}
