@@ -6,6 +6,7 @@ One command runs everything and prints a table of medians:
     python3 Benchmarks/run.py                 # 5 runs of each case, 1 hart
     python3 Benchmarks/run.py --quick         # 1 run of each case (smoke check)
     python3 Benchmarks/run.py --runs 9 --cpus 2 --json /tmp/bench.json
+    python3 Benchmarks/run.py --cases blk      # block-device benchmark only (not a default case)
 
 Emulators (all boot the same Image + initramfs.cpio.gz, 512M of RAM, N harts):
   trapeze          Trapeze's default: built-in SBI, no firmware in RAM, the kernel
@@ -22,6 +23,17 @@ Cases (guest console on stdout, read incrementally and timestamped on arrival):
   bench-*          trapeze.run=bench-*: time from the marker to the program's output
                    line, so boot is excluded. The line must equal guests/bench/expected.txt
                    exactly; a wrong answer is reported as FAIL and the exit status is 1.
+
+  blk              not in the default --cases. Each run gets a fresh, fully written 64 MiB
+                   raw image (zeros) in a temp dir as the guest's /dev/vda (trapeze:
+                   --disk IMG; QEMU: -drive file=IMG,if=none,format=raw,id=d0 -device
+                   virtio-blk-device,drive=d0) and runs trapeze.run=bench-blk, which
+                   prints sequential write/read throughput (1 MiB requests over 32 MiB,
+                   MiB/s) and random 4 KiB write/read IOPS (2000 each), timed in the
+                   guest, and checks every block it reads back. Any ERROR line, a
+                   missing measure or a missing "bench-blk: ok" is a FAIL. For these
+                   metrics higher is better, so a Trapeze/QEMU ratio > 1 means Trapeze
+                   is faster (the opposite of the time metrics).
 
 Runs are interleaved (round 1: A B C, round 2: B C A, ...) so a change in machine
 load hits every emulator alike. Each run has a timeout (default 120 s) after which its
@@ -47,6 +59,12 @@ MARKER = "trapeze-init: ready"
 CMDLINE = "console=ttyS0 earlycon=sbi panic=-1"
 FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
 BENCHES = ["bench-int", "bench-mem", "bench-fp", "bench-branch"]
+BLK_IMAGE_BYTES = 64 << 20
+# bench-blk's measures: (line key, value key, metric label).
+BLK_MEASURES = [("seq-write", "MiBps", "blk seq-write (MiB/s)"),
+                ("seq-read", "MiBps", "blk seq-read (MiB/s)"),
+                ("rand-write", "IOPS", "blk rand-write 4K (IOPS)"),
+                ("rand-read", "IOPS", "blk rand-read 4K (IOPS)")]
 
 
 class RunFailed(Exception):
@@ -67,16 +85,58 @@ def default_guest_dir():
     return os.path.join(cache, "current")
 
 
-def command_for(emu, opts, cmdline):
+def command_for(emu, opts, cmdline, disk=None):
     if emu.startswith("trapeze"):
         cmd = [opts.trapeze, "run", "--kernel", opts.kernel, "--initrd", opts.initrd,
                "--cmdline", cmdline, "--memory", "512M", "--cpus", str(opts.cpus)]
         if emu == "trapeze+opensbi":
             cmd += ["--firmware", opts.firmware]
+        if disk:
+            cmd += ["--disk", disk]
         return cmd
-    return [opts.qemu, "-M", "virt", "-m", "512M", "-smp", str(opts.cpus), "-nographic",
-            "-no-reboot", "-bios", "default", "-kernel", opts.kernel, "-initrd", opts.initrd,
-            "-append", cmdline]
+    cmd = [opts.qemu, "-M", "virt", "-m", "512M", "-smp", str(opts.cpus), "-nographic",
+           "-no-reboot", "-bios", "default", "-kernel", opts.kernel, "-initrd", opts.initrd,
+           "-append", cmdline]
+    if disk:
+        cmd += ["-drive", f"file={disk},if=none,format=raw,id=d0",
+                "-device", "virtio-blk-device,drive=d0"]
+    return cmd
+
+
+def make_disk(path):
+    """A fresh raw image of BLK_IMAGE_BYTES zeros, fully written (no holes) and synced."""
+    chunk = bytes(1 << 20)
+    with open(path, "wb") as f:
+        for _ in range(BLK_IMAGE_BYTES // len(chunk)):
+            f.write(chunk)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def parse_blk(text):
+    """bench-blk's measures from the console text: {line key: value}. Raises RunFailed
+    on an ERROR line, a missing measure or a missing final "ok" line."""
+    vals = {}
+    ok = False
+    for line in text.replace("\r", "").splitlines():
+        line = line.strip()
+        if not line.startswith("bench-blk: "):
+            continue
+        words = line.split()
+        if len(words) > 1 and words[1] == "ERROR":
+            raise RunFailed("WRONG ANSWER / I/O error: " + line)
+        if len(words) > 1 and words[1] == "ok":
+            ok = True
+        for key, vkey, _ in BLK_MEASURES:
+            if len(words) > 2 and words[1] == key and words[2].startswith(vkey + "="):
+                vals[key] = float(words[2].split("=", 1)[1])
+    missing = [k for k, _, _ in BLK_MEASURES if k not in vals]
+    if missing or not ok:
+        raise RunFailed("bench-blk output incomplete (missing %s)"
+                        % (", ".join(missing) if missing else "'bench-blk: ok'"))
+    if "trapeze-run: exit=0" not in text:
+        raise RunFailed("bench-blk did not report exit=0")
+    return vals
 
 
 def run_once(cmd, want_line, timeout):
@@ -152,6 +212,7 @@ def run_once(cmd, want_line, timeout):
             raise RunFailed(f"program did not report exit=0\n{tail(out, err)}")
     if res["rc"] != 0:
         raise RunFailed(f"exit status {res['rc']}\n{tail(out, err)}")
+    res["out_text"] = out.decode("utf-8", "replace")
     return res
 
 
@@ -215,7 +276,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=120, help="seconds per run (default 120)")
     ap.add_argument("--json", metavar="FILE", help="write all raw samples here")
     ap.add_argument("--cases", default="boot," + ",".join(BENCHES),
-                    help="comma-separated subset of: boot," + ",".join(BENCHES))
+                    help="comma-separated subset of: boot," + ",".join(BENCHES) +
+                    ",blk (blk is not in the default: block-device benchmark, see above)")
     ap.add_argument("--emulators", default="trapeze,trapeze+opensbi,qemu+opensbi",
                     help="comma-separated subset of the default")
     ap.add_argument("--trapeze", default=os.path.join(REPO, ".build", "release", "trapeze"))
@@ -233,7 +295,7 @@ def main():
         if e not in ("trapeze", "trapeze+opensbi", "qemu+opensbi"):
             ap.error(f"unknown emulator {e}")
     for c in cases:
-        if c != "boot" and c not in BENCHES:
+        if c not in ("boot", "blk") and c not in BENCHES:
             ap.error(f"unknown case {c}")
     for path in (opts.kernel, opts.initrd) + ((opts.trapeze,) if any(e.startswith("trapeze") for e in emus) else ()):
         if not os.path.exists(path):
@@ -245,6 +307,7 @@ def main():
     opts.kernel = os.path.realpath(opts.kernel)
     opts.initrd = os.path.realpath(opts.initrd)
     snapdir = tempfile.mkdtemp(prefix="trapeze-bench-")
+    opts.snapdir = snapdir  # the blk case's disk image lives here too
     if any(e.startswith("trapeze") for e in emus):
         snap = os.path.join(snapdir, "trapeze")
         shutil.copy2(opts.trapeze, snap)
@@ -289,6 +352,8 @@ def measure(opts, emus, cases, expected):
     for case in cases:
         if case == "boot":
             metrics += ["boot→ready", "boot→exit (run=true)"]
+        elif case == "blk":
+            metrics += [label for _, _, label in BLK_MEASURES]
         else:
             metrics.append(f"{case} (after ready)")
     for m in metrics:
@@ -297,8 +362,12 @@ def measure(opts, emus, cases, expected):
     total = len(cases) * opts.runs * len(emus)
     n = 0
     for case in cases:
-        cmdline = f"{CMDLINE} trapeze.run={'true' if case == 'boot' else case}"
-        want = None if case == "boot" else expected[case]
+        if case == "blk":
+            cmdline = f"{CMDLINE} trapeze.run=bench-blk"
+            want = None
+        else:
+            cmdline = f"{CMDLINE} trapeze.run={'true' if case == 'boot' else case}"
+            want = None if case == "boot" else expected[case]
         dead = set()  # emulators that failed this case: skip their remaining runs
         for r in range(opts.runs):
             order = emus[r % len(emus):] + emus[:r % len(emus)]
@@ -309,23 +378,35 @@ def measure(opts, emus, cases, expected):
                     print(f"{label}: skipped (failed earlier)", flush=True)
                     continue
                 print(f"{label} ... ", end="", flush=True)
-                cmd = command_for(emu, opts, cmdline)
+                disk = None
+                if case == "blk":
+                    disk = os.path.join(opts.snapdir, "disk.img")
+                    make_disk(disk)
+                cmd = command_for(emu, opts, cmdline, disk)
                 try:
                     res = run_once(cmd, want, opts.timeout)
+                    if case == "blk":
+                        blk = parse_blk(res["out_text"])
                 except RunFailed as e:
                     dead.add(emu)
                     msg = str(e)
                     print(f"FAIL: {msg}", flush=True)
                     first = msg.splitlines()[0]
                     for m in metrics:
-                        if m.startswith(case):
+                        if m.startswith(case) or (case == "blk" and m.startswith("blk ")):
                             failures.setdefault(m, {})[emu] = first
                     raw.append({"case": case, "emulator": emu, "run": r + 1, "command": cmd,
                                 "error": msg})
                     continue
                 rec = {"case": case, "emulator": emu, "run": r + 1, "command": cmd,
                        "ready_s": res["ready"], "exit_s": res["exit"], "rc": res["rc"]}
-                if case == "boot":
+                if case == "blk":
+                    rec["blk"] = blk
+                    for key, _, label in BLK_MEASURES:
+                        samples[label][emu].append(blk[key])
+                    print(", ".join(f"{k} {blk[k]:.1f}" for k, _, _ in BLK_MEASURES) + " ok",
+                          flush=True)
+                elif case == "boot":
                     samples["boot→ready"][emu].append(res["ready"])
                     samples["boot→exit (run=true)"][emu].append(res["exit"])
                     print(f"ready {fmt(res['ready'])}, exit {fmt(res['exit'])}", flush=True)
@@ -352,14 +433,21 @@ def measure(opts, emus, cases, expected):
     rows = []
     for m in metrics:
         row = [m]
+        higher_better = m.startswith("blk ")
         for e in emus:
-            row.append("FAIL" if e in failures.get(m, {}) else fmt(med[m][e]))
+            if e in failures.get(m, {}):
+                row.append("FAIL")
+            elif higher_better:
+                row.append("—" if med[m][e] is None else f"{med[m][e]:.1f}")
+            else:
+                row.append(fmt(med[m][e]))
         if qemu in emus:
             for e in emus:
                 if e == qemu:
                     continue
                 a, b = med[m][e], med[m][qemu]
-                row.append(f"{a / b:.2f}x" if a is not None and b else "—")
+                row.append(f"{a / b:.2f}x" + (" ↑" if higher_better else "")
+                           if a is not None and b else "—")
         rows.append(row)
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
     print()
@@ -367,7 +455,9 @@ def measure(opts, emus, cases, expected):
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
-    print(f"(medians of {opts.runs} run(s); ratio > 1 means slower than QEMU)")
+    print(f"(medians of {opts.runs} run(s); ratio > 1 means slower than QEMU for times"
+          + ("; for the blk rows, marked ↑, higher is better, so ratio > 1 means FASTER than QEMU)"
+             if "blk" in cases else ")"))
 
     if opts.json:
         with open(opts.json, "w") as f:
