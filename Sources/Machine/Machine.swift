@@ -49,6 +49,8 @@ public final class Machine: PowerControl, SBIPlatform {
     let uart: UART16550
     /// The virtio-mmio slots that hold a device, highest address first (disks, then virtio-rng).
     let virtio: [VirtioMMIOTransport]
+    /// The virtio-console with `--console virtio`: host input goes there instead of the UART.
+    let virtioConsole: VirtioConsole?
     let console: Console
     let code: DecodedCodeCache
     let panicDetector: PanicDetector
@@ -77,7 +79,9 @@ public final class Machine: PowerControl, SBIPlatform {
             Hart(id: $0, memory: memory, bus: bus, lines: lines[$0], timer: clintTimer, code: code)
         }
         boot = try BootLayout.load(config: config, memory: memory)
-        virtio = VirtioSlots.map(try VirtioSlots.devices(for: config), on: bus, memory: memory, interrupts: plic)
+        let devices = try VirtioSlots.devices(for: config, consoleOutput: panicDetector)
+        virtioConsole = devices.lazy.compactMap { $0 as? VirtioConsole }.first
+        virtio = VirtioSlots.map(devices, on: bus, memory: memory, interrupts: plic)
         let syscon = Syscon(power: self)
         bus.map(syscon, at: VirtMemoryMap.test, length: VirtMemoryMap.testSize)
         bus.map(clint, at: VirtMemoryMap.clint, length: VirtMemoryMap.clintSize)

@@ -67,13 +67,18 @@ extension Machine {
         }
     }
 
-    /// Timer lines, console input into the UART, console output out.
+    /// Timer lines, console input into the console device (the UART or the virtio-console),
+    /// console output out.
     func serviceDevices() {
         clint.update()
         let now = clint.mtime
         for hart in harts { hart.updateSupervisorTimer(now: now) }
-        while uart.canReceive, let byte = console.readByte() {
-            _ = uart.receive(byte)
+        if let virtioConsole {
+            virtioConsole.receive { console.readByte() }
+        } else {
+            while uart.canReceive, let byte = console.readByte() {
+                _ = uart.receive(byte)
+            }
         }
         console.flush()
     }
@@ -88,7 +93,9 @@ extension Machine {
         // Ticks are 100 ns at 10 MHz; wait at most 100 ms so quit and odd states stay responsive.
         let ticks = deadline == .max ? 1_000_000 : min(deadline &- now, 1_000_000)
         let ms = Int32((ticks + 9_999) / 10_000)
-        if console.hasInput { return }
+        // Input the console device has no room for waits in the Console; sleeping anyway keeps
+        // the loop from spinning on it until the driver posts a buffer (an interrupt wakes a hart).
+        if console.hasInput && (virtioConsole?.canReceive ?? true) { return }
         var pfd = pollfd(fd: console.wakeFileDescriptor, events: Int16(POLLIN), revents: 0)
         _ = poll(&pfd, 1, ms)
         console.drainWake()

@@ -15,10 +15,12 @@ public struct VMConfig: Sendable {
     public var firmwarePath: String?
     /// virtio-blk disks, in the order the guest names them (vda, vdb, ...).
     public var disks: [DiskConfig]
+    /// Which device is the guest's console: host input goes to it (`--console`).
+    public var console: ConsoleDevice
 
     public init(kernelPath: String? = nil, initrdPath: String? = nil, commandLine: String = "",
                 memorySize: UInt64 = 512 << 20, hartCount: Int = 1, firmwarePath: String? = nil,
-                disks: [DiskConfig] = []) {
+                disks: [DiskConfig] = [], console: ConsoleDevice = .uart) {
         self.kernelPath = kernelPath
         self.initrdPath = initrdPath
         self.commandLine = commandLine
@@ -26,7 +28,16 @@ public struct VMConfig: Sendable {
         self.hartCount = hartCount
         self.firmwarePath = firmwarePath
         self.disks = disks
+        self.console = console
     }
+}
+
+/// The device the host console is attached to (`--console uart|virtio`). The UART exists either
+/// way (firmware and earlycon print there); the choice says where host input goes and whether
+/// the board has a virtio-console (Linux's hvc0).
+public enum ConsoleDevice: String, CaseIterable, Sendable {
+    case uart
+    case virtio
 }
 
 /// One virtio-blk disk: a raw image file, `--disk PATH[,readonly]`.

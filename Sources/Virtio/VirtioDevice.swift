@@ -16,6 +16,9 @@ public protocol VirtioInterrupt: AnyObject {
     func usedBuffers(queue: Int)
     /// A configuration change notification (2.3): the device changed its configuration space.
     func configurationChanged()
+    /// The device found the driver broke a queue outside `queueNotified` (virtio-console input
+    /// arriving from the host): the transport sets DEVICE_NEEDS_RESET as for a thrown error.
+    func deviceFailed(_ error: VirtioError)
 }
 
 /// A virtio device as the transport sees it: its identity, features, queues and configuration

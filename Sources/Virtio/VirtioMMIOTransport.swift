@@ -275,6 +275,11 @@ public final class VirtioMMIOTransport: MMIODevice, VirtioInterrupt {
         updateInterruptLine()
     }
 
+    public func deviceFailed(_ error: VirtioError) {
+        guard isActive, !status.contains(.needsReset) else { return }
+        fail(error)
+    }
+
     public func configurationChanged() {
         configGeneration &+= 1
         interruptStatus |= Self.interruptConfigurationChange

@@ -3,11 +3,22 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Machine
 
 /// The guest `trapeze run` boots when no kernel is given: the one guests/build.sh put in the
 /// image cache, `${TRAPEZE_CACHE:-$HOME/.cache/trapeze}/current/`.
 struct DefaultGuest {
-    static let commandLine = "console=ttyS0 earlycon=sbi panic=-1"
+    /// The kernel command line: the console on the device `--console` names (earlycon=sbi prints
+    /// until the console driver is up, which for the virtio-console is late in boot).
+    ///
+    /// The virtio port is hvc0 because the default kernel leaves out HVC_RISCV_SBI, whose SBI
+    /// console would claim hvc0 at console_initcall, before virtio-console probes.
+    static func commandLine(for console: ConsoleDevice) -> String {
+        switch console {
+        case .uart: return "console=ttyS0 earlycon=sbi panic=-1"
+        case .virtio: return "console=hvc0 earlycon=sbi panic=-1"
+        }
+    }
 
     let kernel: String
     let initrd: String

@@ -9,7 +9,8 @@ struct Run: ParsableCommand {
         discussion: """
             Without --kernel, boots the guest that guests/build.sh built into \
             ${TRAPEZE_CACHE:-$HOME/.cache/trapeze}/current, with the command line \
-            "\(DefaultGuest.commandLine)".
+            "\(DefaultGuest.commandLine(for: .uart))" ("\(DefaultGuest.commandLine(for: .virtio))" \
+            with --console virtio).
             """)
 
     @Option(help: ArgumentHelp("Kernel: a RISC-V Linux Image, an ELF or a raw binary.", valueName: "path"))
@@ -36,6 +37,11 @@ struct Run: ParsableCommand {
             help: ArgumentHelp("A virtio-blk disk over a raw image file; repeat for more (vda, vdb, ...). "
                                + "Add ,readonly to make it read-only.", valueName: "path[,readonly]"))
     var disks: [String] = []
+
+    @Option(help: ArgumentHelp("The guest console: uart (ttyS0) or virtio (a virtio-console, hvc0). "
+                               + "Host input goes to it; the UART still prints early boot messages.",
+                               valueName: "uart|virtio"))
+    var console: ConsoleDevice = .uart
 
     @Flag(help: "At exit, print what the run cost (instructions, MIPS, TLB flushes, SBI calls) to stderr.")
     var stats = false
@@ -73,7 +79,7 @@ struct Run: ParsableCommand {
 
     private func makeConfig() throws -> VMConfig {
         var config = VMConfig(memorySize: try SizeParser.parse(memory), hartCount: cpus, firmwarePath: firmware,
-                              disks: try disks.map { try DiskConfig(parsing: $0) })
+                              disks: try disks.map { try DiskConfig(parsing: $0) }, console: console)
         if let kernel {
             config.kernelPath = kernel
             config.initrdPath = initrd
@@ -82,7 +88,7 @@ struct Run: ParsableCommand {
             let guest = try DefaultGuest.find()
             config.kernelPath = guest.kernel
             config.initrdPath = initrd ?? guest.initrd
-            config.commandLine = cmdline ?? DefaultGuest.commandLine
+            config.commandLine = cmdline ?? DefaultGuest.commandLine(for: console)
         }
         try config.validate()
         return config
@@ -97,3 +103,5 @@ struct Run: ParsableCommand {
         }
     }
 }
+
+extension ConsoleDevice: ExpressibleByArgument {}

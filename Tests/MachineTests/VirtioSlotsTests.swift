@@ -42,7 +42,19 @@ final class VirtioSlotsTests: XCTestCase {
         var config = VMConfig(disks: Array(repeating: DiskConfig(path: "x"), count: 7))
         XCTAssertNoThrow(try config.validate())
         config.disks.append(DiskConfig(path: "x"))
-        XCTAssertThrowsError(try config.validate()) { XCTAssertEqual($0 as? ConfigError, .tooManyDisks(8)) }
+        XCTAssertThrowsError(try config.validate()) { XCTAssertEqual($0 as? ConfigError, .tooManyDisks(8, limit: 7)) }
+    }
+
+    /// --console virtio puts a virtio-console below the rng, which leaves six slots for disks.
+    func testVirtioConsoleTakesTheSlotBelowTheRNG() throws {
+        let output = RecordingSink()
+        let devices = try VirtioSlots.devices(for: VMConfig(console: .virtio), consoleOutput: output)
+        XCTAssertEqual(devices.map(\.deviceType), [.entropy, .console])
+        XCTAssertEqual(try VirtioSlots.devices(for: VMConfig(), consoleOutput: output).map(\.deviceType), [.entropy])
+        var config = VMConfig(disks: Array(repeating: DiskConfig(path: "x"), count: 7), console: .virtio)
+        XCTAssertThrowsError(try config.validate()) { XCTAssertEqual($0 as? ConfigError, .tooManyDisks(7, limit: 6)) }
+        config.disks.removeLast()
+        XCTAssertNoThrow(try config.validate())
     }
 
     func testDiskFileErrorsNameTheFlag() throws {
@@ -85,4 +97,9 @@ final class VirtioSlotsTests: XCTestCase {
         XCTAssertEqual(register(6, 0x010).map { $0 & 1 << 5 }, 1 << 5, "slot 6 is read-only (VIRTIO_BLK_F_RO)")
         XCTAssertEqual(register(7, 0x010).map { $0 & 1 << 5 }, 0)
     }
+}
+
+private final class RecordingSink: ByteSink {
+    var bytes: [UInt8] = []
+    func write(byte: UInt8) { bytes.append(byte) }
 }

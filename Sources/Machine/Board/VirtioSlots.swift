@@ -3,21 +3,26 @@ import GuestMemory
 import Virtio
 
 /// What the virt board's eight virtio-mmio slots hold: the `--disk`s, then virtio-rng, then
-/// empty slots (device ID 0) that drivers probe and skip.
+/// virtio-console with `--console virtio`, then empty slots (device ID 0) that drivers probe and skip.
 ///
 /// Devices fill the slots from the top, as QEMU fills them with its `-device virtio-*-device`
 /// list: the device tree lists the slots highest address first (VirtDeviceTree), Linux probes
 /// virtio-mmio devices in tree order, so the first disk is the first block device probed and
 /// becomes vda, the second vdb. The device in slot n raises PLIC source 1 + n.
 enum VirtioSlots {
-    /// Opens the disks and builds the devices in slot order from the top.
-    static func devices(for config: VMConfig) throws(ConfigError) -> [VirtioDevice] {
+    /// Opens the disks and builds the devices in slot order from the top; a virtio-console
+    /// writes guest output to `consoleOutput`.
+    static func devices(for config: VMConfig, consoleOutput: ByteSink? = nil) throws(ConfigError) -> [VirtioDevice] {
         var devices: [VirtioDevice] = []
         for disk in config.disks {
             devices.append(VirtioBlock(file: try open(disk), serial: serial(for: disk.path)))
         }
         // Always present, like QEMU's -device virtio-rng-device: guests seed their entropy pool from it.
         devices.append(VirtioEntropy())
+        // Below the rng, so that adding it moves no disk and no rng (device names stay put).
+        if config.console == .virtio, let consoleOutput {
+            devices.append(VirtioConsole(output: consoleOutput))
+        }
         precondition(devices.count <= VirtMemoryMap.virtioCount, "VMConfig.validate bounds the disks")
         return devices
     }

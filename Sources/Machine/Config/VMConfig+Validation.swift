@@ -7,7 +7,8 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
     case memoryTooLarge(UInt64)
     case hartCount(Int)
     case diskOption(String, option: String)
-    case tooManyDisks(Int)
+    /// More disks than free slots; `limit` is what the board has room for.
+    case tooManyDisks(Int, limit: Int)
     case diskMissing(path: String)
     case diskUnusable(path: String, reason: String, readOnly: Bool)
     case notADisk(path: String)
@@ -28,8 +29,9 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
         case .diskOption(let text, let option):
             let what = option.isEmpty ? "names no file" : "has an unknown option \"\(option)\""
             return "--disk \"\(text)\" \(what); pass --disk PATH or --disk PATH,readonly"
-        case .tooManyDisks(let count):
-            return "--disk given \(count) times; the board has \(VMConfig.maxDisks) slots for disks (8 virtio-mmio slots, one taken by virtio-rng)"
+        case .tooManyDisks(let count, let limit):
+            let taken = limit < VMConfig.maxDisks ? "virtio-rng and virtio-console" : "virtio-rng"
+            return "--disk given \(count) times; the board has \(limit) slots for disks (8 virtio-mmio slots, minus \(taken))"
         case .diskMissing(let path):
             return "\(path): no such file; check the --disk path"
         case .diskUnusable(let path, let reason, let readOnly):
@@ -58,6 +60,8 @@ extension VMConfig {
         if memorySize < Self.memoryRange.lowerBound { throw .memoryTooSmall(memorySize) }
         if memorySize > Self.memoryRange.upperBound { throw .memoryTooLarge(memorySize) }
         if !Self.hartRange.contains(hartCount) { throw .hartCount(hartCount) }
-        if disks.count > Self.maxDisks { throw .tooManyDisks(disks.count) }
+        // --console virtio takes one more slot.
+        let limit = Self.maxDisks - (console == .virtio ? 1 : 0)
+        if disks.count > limit { throw .tooManyDisks(disks.count, limit: limit) }
     }
 }
