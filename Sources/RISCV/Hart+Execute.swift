@@ -18,7 +18,9 @@ extension Hart {
             // instructions. self.pc is written back before anything that reads it (traps, system
             // instructions, the end of the slice); a translation or privilege change breaks out
             // of this loop so the fetch page is reloaded. A store into the fetch page zeroes its
-            // slots in place, which the op check below sends to the slow path.
+            // slots in place, which the op check below sends to the slow path. (This is `fetch`
+            // written out over locals: routing it through `fetch` with inout copies measured ~10%
+            // slower on bench-int.)
             var pc = self.pc
             var fetchVPN = self.fetchVPN
             var slots = self.fetchSlots
@@ -146,7 +148,8 @@ extension Hart {
 
         case .fence: return next
         case .fenceI:
-            // Stores already invalidate decoded pages; only the fetch shortcut must be re-validated.
+            // Every store to a page with decoded code already dropped its slots; resetting the
+            // hart's fetch shortcut only matters to `step()` (the run loop holds its own copy).
             fetchVPN = .max
             return next
         case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:

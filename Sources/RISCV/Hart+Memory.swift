@@ -133,6 +133,8 @@ extension Hart {
 
     // MARK: Instruction fetch
 
+    /// The fetch fast path over the hart's fetch shortcut, for `step()`; `run(budget:)` keeps
+    /// the same logic over register copies of the shortcut.
     @inline(__always)
     func fetch(_ pc: UInt64) throws(Exception) -> DecodedInstruction {
         if pc >> 12 == fetchVPN {
