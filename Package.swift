@@ -24,17 +24,18 @@ let package = Package(
         .target(name: "Virtio", dependencies: ["Devices", "GuestMemory", "CShims"], swiftSettings: hotPath),
         .target(name: "RISCV", dependencies: ["GuestMemory", "Devices", "CShims"], swiftSettings: hotPath),
         .target(name: "JIT", dependencies: ["CShims"], swiftSettings: hotPath),
-        .target(name: "VMM", dependencies: ["RISCV", "Devices", "GuestMemory"], swiftSettings: hotPath),
+        .target(name: "VMM", dependencies: ["RISCV", "Devices", "GuestMemory", "CShims"], swiftSettings: hotPath),
         .target(name: "Machine", dependencies: ["VMM", "RISCV", "Virtio", "Devices", "GuestMemory", "CShims"], swiftSettings: hotPath),
         .executableTarget(
             name: "trapeze",
-            dependencies: ["Machine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Machine", "VMM", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "RISCVTests", dependencies: ["RISCV", "Devices", "GuestMemory", "CShims"], exclude: ["fpref"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "GuestMemory"]),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Devices", "GuestMemory"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "VMM", "RISCV", "Devices", "GuestMemory"]),
         .testTarget(name: "JITTests", dependencies: ["JIT"]),
+        .testTarget(name: "VMMTests", dependencies: ["VMM", "RISCV", "GuestMemory"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]
 )

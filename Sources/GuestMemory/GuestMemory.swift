@@ -27,6 +27,9 @@ public final class GuestMemory: @unchecked Sendable {
     public let size: UInt64
     /// Host address of the first byte of RAM. Only the hart's soft TLB and this type use it directly.
     public let host: UnsafeMutableRawPointer
+    /// The region that owns the host mapping when this is a view of its first bytes (nil when
+    /// this region owns it).
+    let owner: GuestMemory?
 
     public init(base: UInt64, size: UInt64) throws {
         guard size > 0, let p = trapeze_map_anonymous(Int(size)) else {
@@ -35,9 +38,21 @@ public final class GuestMemory: @unchecked Sendable {
         self.base = base
         self.size = size
         self.host = p
+        self.owner = nil
     }
 
-    deinit { _ = trapeze_unmap(host, Int(size)) }
+    /// The first `size` bytes of `memory` as a region of their own. Under a VMM, machine memory
+    /// holds the guest's RAM followed by the VMM's private pages (shadow page tables); devices,
+    /// loaders and hypercalls get this view, so nothing the guest names can reach past its RAM.
+    public init(prefixOf memory: GuestMemory, size: UInt64) {
+        precondition(size > 0 && size <= memory.size, "a view must lie inside its region")
+        self.base = memory.base
+        self.size = size
+        self.host = memory.host
+        self.owner = memory
+    }
+
+    deinit { if owner == nil { _ = trapeze_unmap(host, Int(size)) } }
 
     /// One past the last guest-physical address of RAM.
     @inlinable public var end: UInt64 { base &+ size }

@@ -40,7 +40,13 @@ public enum MachineError: Error, CustomStringConvertible {
 /// SMP parallelism (these machines have 2 cores, one of which serves console input).
 public final class Machine: PowerControl, SBIPlatform {
     public let config: VMConfig
+    /// The guest's RAM: what devices, loaders and the SBI may touch.
     public let memory: GuestMemory
+    /// All the memory the harts address: the guest's RAM, plus (under a VMM) the VMM's private
+    /// pages above it for shadow page tables.
+    let machineMemory: GuestMemory
+    /// The trap-and-emulate VMM with `--virt trap`.
+    var vmm: TrapAndEmulateVMM?
     public let bus = Bus()
     public let harts: [Hart]
     let lines: [InterruptLines]
@@ -51,6 +57,8 @@ public final class Machine: PowerControl, SBIPlatform {
     let virtio: [VirtioMMIOTransport]
     /// The virtio-console with `--console virtio`: host input goes there instead of the UART.
     let virtioConsole: VirtioConsole?
+    /// The `--net` devices: the run loop moves frames from their TAPs and sleeps on them.
+    let networkDevices: [VirtioNet]
     let console: Console
     let code: DecodedCodeCache
     let panicDetector: PanicDetector
@@ -66,21 +74,24 @@ public final class Machine: PowerControl, SBIPlatform {
         try config.validate()
         self.config = config
         self.console = console
-        memory = try GuestMemory(base: VirtMemoryMap.dram, size: config.memorySize)
-        code = DecodedCodeCache(memory: memory)
+        let vmmMemory = config.virtualization == .bare ? 0 : TrapAndEmulateVMM.privateMemory(forGuestRAM: config.memorySize)
+        machineMemory = try GuestMemory(base: VirtMemoryMap.dram, size: config.memorySize + vmmMemory)
+        memory = vmmMemory == 0 ? machineMemory : GuestMemory(prefixOf: machineMemory, size: config.memorySize)
+        code = DecodedCodeCache(memory: machineMemory)
         lines = (0..<config.hartCount).map { _ in InterruptLines() }
         clint = CLINT(lines: lines, clock: HostMonotonicClock(frequency: VirtMemoryMap.timebaseFrequency))
         plic = PLIC(lines: lines, sourceCount: VirtMemoryMap.plicSources)
         panicDetector = PanicDetector(forwardingTo: console)
         uart = UART16550(output: panicDetector, interrupts: plic, irq: VirtMemoryMap.uart0IRQ)
         let clintTimer = CLINTTimer(clint)
-        let memory = self.memory, bus = self.bus, code = self.code, lines = self.lines
+        let machineMemory = self.machineMemory, bus = self.bus, code = self.code, lines = self.lines
         harts = (0..<config.hartCount).map {
-            Hart(id: $0, memory: memory, bus: bus, lines: lines[$0], timer: clintTimer, code: code)
+            Hart(id: $0, memory: machineMemory, bus: bus, lines: lines[$0], timer: clintTimer, code: code)
         }
         boot = try BootLayout.load(config: config, memory: memory)
         let devices = try VirtioSlots.devices(for: config, consoleOutput: panicDetector)
         virtioConsole = devices.lazy.compactMap { $0 as? VirtioConsole }.first
+        networkDevices = devices.compactMap { $0 as? VirtioNet }
         virtio = VirtioSlots.map(devices, on: bus, memory: memory, interrupts: plic)
         let syscon = Syscon(power: self)
         bus.map(syscon, at: VirtMemoryMap.test, length: VirtMemoryMap.testSize)
@@ -109,6 +120,16 @@ public final class Machine: PowerControl, SBIPlatform {
         } else {
             let sbi = SupervisorBinaryInterface(platform: self, memory: memory)
             self.sbi = sbi
+            if config.virtualization == .trap {
+                let vmm = TrapAndEmulateVMM(machine: machineMemory, guestRAM: memory, bus: bus, harts: harts, hypercalls: sbi)
+                self.vmm = vmm
+                for hart in harts {
+                    hart.reset(pc: boot.kernelEntry, privilege: .user)
+                    hart.runState = .stopped
+                }
+                vmm.start(harts[0], at: boot.kernelEntry, a0: 0, a1: boot.deviceTree)
+                return
+            }
             for hart in harts {
                 hart.supervisorCalls = sbi
                 hart.firmwareless = true
@@ -127,6 +148,15 @@ public final class Machine: PowerControl, SBIPlatform {
     }
 
     public func systemReset(_ request: PowerRequest) { self.request(request) }
+
+    public func startHart(_ hart: Hart, at entry: UInt64, a0: UInt64, a1: UInt64) {
+        if let vmm {
+            vmm.start(hart, at: entry, a0: a0, a1: a1)
+        } else {
+            hart.enterSupervisor(at: entry, a0: a0, a1: a1)
+            hart.firmwareless = true
+        }
+    }
 
     public var mtime: UInt64 { clint.mtime }
 

@@ -20,6 +20,8 @@ public struct MachineStatistics: Sendable, Codable {
     public var codeInvalidations: UInt64
     /// Built-in SBI calls by extension name (empty when real firmware runs).
     public var sbiCalls: [String: UInt64]
+    /// The VMM's counters with `--virt trap` (nil on bare hardware).
+    public var vmm: VMMStatistics?
 
     public var instructions: UInt64 { harts.reduce(0) { $0 + $1.instructions } }
     /// Guest instructions per host second, in millions.
@@ -40,9 +42,33 @@ public struct MachineStatistics: Sendable, Codable {
         for (name, count) in sbiCalls.sorted(by: { $0.key < $1.key }) {
             rows.append(("SBI \(name) calls", "\(count)"))
         }
+        if let vmm { rows += Self.rows(vmm) }
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
             .joined(separator: "\n")
+    }
+}
+
+extension MachineStatistics {
+    static func rows(_ v: VMMStatistics) -> [(String, String)] {
+        var rows: [(String, String)] = [("VMM exits", "\(v.totalExits)")]
+        for (reason, n) in v.exits.sorted(by: { $0.value > $1.value }) { rows.append(("  exits: \(reason)", "\(n)")) }
+        for (csr, n) in v.emulatedCSRs.sorted(by: { $0.value > $1.value }) { rows.append(("  emulated CSR \(csr)", "\(n)")) }
+        rows += [
+            ("time in VMM", String(format: "%.3f s", v.secondsInVMM)),
+            ("shadow roots built", "\(v.shadowBuilds)"),
+            ("shadow cache hits", "\(v.shadowCacheHits)"),
+            ("shadow entries filled", "\(v.shadowFills)"),
+            ("shadow entries invalidated", "\(v.shadowInvalidations)"),
+            ("shadow resets", "\(v.shadowResets)"),
+            ("leaf tables unsynced", "\(v.unsyncedTables)"),
+            ("entries changed at resync", "\(v.resyncedEntries)"),
+            ("tables unshadowed (write flooding)", "\(v.unshadowedTables)"),
+            ("guest page tables protected", "\(v.protectedPageTables)"),
+            ("guest walks by the VMM", "\(v.guestWalks)"),
+            ("guest walk memory references", "\(v.guestWalkReferences)"),
+        ]
+        return rows
     }
 }
 
@@ -60,6 +86,7 @@ extension Machine {
             seconds: seconds,
             harts: harts.map { .init(hart: $0.id, instructions: $0.instret, tlbFlushes: $0.tlbFlushCount) },
             codeInvalidations: code.invalidations,
-            sbiCalls: sbiCalls)
+            sbiCalls: sbiCalls,
+            vmm: vmm?.statistics())
     }
 }

@@ -68,7 +68,7 @@ extension Machine {
     }
 
     /// Timer lines, console input into the console device (the UART or the virtio-console),
-    /// console output out.
+    /// frames from the TAPs into the network devices, console output out.
     func serviceDevices() {
         clint.update()
         let now = clint.mtime
@@ -80,10 +80,13 @@ extension Machine {
                 _ = uart.receive(byte)
             }
         }
+        // A non-blocking read per device that has receive buffers posted: one system call a slice.
+        for net in networkDevices { net.pollReceive() }
         console.flush()
     }
 
-    /// Blocks until the earliest timer deadline of any hart or until console input arrives.
+    /// Blocks until the earliest timer deadline of any hart, console input, or a frame on a TAP
+    /// whose device has a receive buffer for it.
     func sleepUntilEvent() {
         let now = clint.mtime
         var deadline = clint.nextDeadline() ?? .max
@@ -96,8 +99,13 @@ extension Machine {
         // Input the console device has no room for waits in the Console; sleeping anyway keeps
         // the loop from spinning on it until the driver posts a buffer (an interrupt wakes a hart).
         if console.hasInput && (virtioConsole?.canReceive ?? true) { return }
-        var pfd = pollfd(fd: console.wakeFileDescriptor, events: Int16(POLLIN), revents: 0)
-        _ = poll(&pfd, 1, ms)
+        // A TAP whose device has no buffer is left out: its frames wait there until the driver
+        // posts one, which it does while a hart runs.
+        var pfds = [pollfd(fd: console.wakeFileDescriptor, events: Int16(POLLIN), revents: 0)]
+        for net in networkDevices {
+            if let fd = net.receiveReadinessDescriptor { pfds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+        }
+        _ = poll(&pfds, nfds_t(pfds.count), ms)
         console.drainWake()
     }
 }

@@ -1,3 +1,5 @@
+import VMM
+
 /// Everything needed to assemble one VM. The CLI fills it; `Machine` validates and wires it.
 public struct VMConfig: Sendable {
     /// Kernel image (RISC-V Linux `Image`, ELF or raw binary), started in S-mode under the built-in SBI
@@ -17,6 +19,12 @@ public struct VMConfig: Sendable {
     public var disks: [DiskConfig]
     /// Which device is the guest's console: host input goes to it (`--console`).
     public var console: ConsoleDevice
+    /// How the guest kernel runs: on the bare hart or under the VMM (`--virt`).
+    public var virtualization: VirtualizationMode = .bare
+    /// How the VMM virtualizes memory (`--mmu`); only used under a VMM.
+    public var memoryVirtualization: MemoryVirtualization = .shadow
+    /// virtio-net devices on host TAP interfaces, in the order the guest names them (eth0, eth1, ...).
+    public var networks: [NetConfig] = []
 
     public init(kernelPath: String? = nil, initrdPath: String? = nil, commandLine: String = "",
                 memorySize: UInt64 = 512 << 20, hartCount: Int = 1, firmwarePath: String? = nil,

@@ -35,39 +35,38 @@ extension Hart {
         let (p, pa) = try atomicPointer(va, size: word ? 4 : 8, access: .store)
         if word {
             let old = p.load(as: UInt32.self)
-            let b = UInt32(truncatingIfNeeded: src)
-            let new: UInt32
-            switch d.op {
-            case .amoswapW: new = b
-            case .amoaddW: new = old &+ b
-            case .amoxorW: new = old ^ b
-            case .amoandW: new = old & b
-            case .amoorW: new = old | b
-            case .amominW: new = Int32(bitPattern: old) < Int32(bitPattern: b) ? old : b
-            case .amomaxW: new = Int32(bitPattern: old) > Int32(bitPattern: b) ? old : b
-            case .amominuW: new = Swift.min(old, b)
-            default: new = Swift.max(old, b)
-            }
+            let new = UInt32(truncatingIfNeeded: Self.atomicResult(d.op, old: UInt64(old), operand: src))
             p.storeBytes(of: new, as: UInt32.self)
             noteStore(physical: pa, size: 4)
             x[rd] = Self.sext32(UInt64(old))
         } else {
             let old = p.load(as: UInt64.self)
-            let new: UInt64
-            switch d.op {
-            case .amoswapD: new = src
-            case .amoaddD: new = old &+ src
-            case .amoxorD: new = old ^ src
-            case .amoandD: new = old & src
-            case .amoorD: new = old | src
-            case .amominD: new = Int64(bitPattern: old) < Int64(bitPattern: src) ? old : src
-            case .amomaxD: new = Int64(bitPattern: old) > Int64(bitPattern: src) ? old : src
-            case .amominuD: new = Swift.min(old, src)
-            default: new = Swift.max(old, src)
-            }
-            p.storeBytes(of: new, as: UInt64.self)
+            p.storeBytes(of: Self.atomicResult(d.op, old: old, operand: src), as: UInt64.self)
             noteStore(physical: pa, size: 8)
             x[rd] = old
+        }
+    }
+
+    /// The value an AMO writes back, from the old memory value and rs2. Word operations use
+    /// the low 32 bits of both; the VMM reuses this when it emulates an AMO on a page it
+    /// write-protects.
+    @inline(__always)
+    public static func atomicResult(_ op: Opcode, old: UInt64, operand: UInt64) -> UInt64 {
+        let a32 = UInt32(truncatingIfNeeded: old), b32 = UInt32(truncatingIfNeeded: operand)
+        switch op {
+        case .amoswapW, .amoswapD: return operand
+        case .amoaddW, .amoaddD: return old &+ operand
+        case .amoxorW, .amoxorD: return old ^ operand
+        case .amoandW, .amoandD: return old & operand
+        case .amoorW, .amoorD: return old | operand
+        case .amominW: return Int32(bitPattern: a32) < Int32(bitPattern: b32) ? old : operand
+        case .amomaxW: return Int32(bitPattern: a32) > Int32(bitPattern: b32) ? old : operand
+        case .amominuW: return a32 < b32 ? old : operand
+        case .amomaxuW: return a32 > b32 ? old : operand
+        case .amominD: return Int64(bitPattern: old) < Int64(bitPattern: operand) ? old : operand
+        case .amomaxD: return Int64(bitPattern: old) > Int64(bitPattern: operand) ? old : operand
+        case .amominuD: return Swift.min(old, operand)
+        default: return Swift.max(old, operand)
         }
     }
 }

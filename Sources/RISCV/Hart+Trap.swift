@@ -7,6 +7,10 @@ extension Hart {
     /// Takes an exception or interrupt at the current pc, delegating to S-mode when medeleg or
     /// mideleg says so and the hart is not in M-mode.
     func takeTrap(cause: UInt64, tval: UInt64, interrupt: Bool) {
+        if let handler = trapHandler {
+            handler.handleTrap(self, cause: cause, tval: tval, isInterrupt: interrupt)
+            return
+        }
         let delegated = (interrupt ? mideleg : medeleg) >> cause & 1 != 0
         if privilege <= .supervisor && delegated {
             scause = cause | (interrupt ? Self.interruptBit : 0)

@@ -16,6 +16,9 @@ public final class Hart {
 
     /// Answers S-mode ecalls when no firmware runs (built-in SBI). Nil with real firmware.
     public var supervisorCalls: SupervisorCallHandler?
+    /// The VMM that takes every trap when the guest runs deprivileged (`--virt trap`); nil on
+    /// bare hardware, where traps go to mtvec/stvec.
+    public var trapHandler: HartTrapHandler?
     /// Told about every store to a watched page (HTIF tohost), with the physical address and size.
     public var storeWatcher: ((UInt64, Int) -> Void)?
 

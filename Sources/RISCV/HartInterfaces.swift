@@ -18,3 +18,11 @@ public enum HartRunState: Sendable, Equatable {
     /// Not started (SBI HSM STOPPED): skipped until another hart starts it.
     case stopped
 }
+
+/// Takes every trap of a deprivileged guest instead of the hart's own trap vectors: the VMM of
+/// `--virt trap`, which runs the guest kernel in U-mode and emulates what traps. Called at the
+/// faulting instruction with the hart's pc on it; the handler resumes the hart by setting its
+/// pc, privilege and translation root.
+public protocol HartTrapHandler: AnyObject {
+    func handleTrap(_ hart: Hart, cause: UInt64, tval: UInt64, isInterrupt: Bool)
+}

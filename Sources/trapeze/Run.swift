@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Machine
+import VMM
 
 /// `trapeze run`: boot a kernel (by default the cached guest) with its console on this terminal.
 struct Run: ParsableCommand {
@@ -38,10 +39,24 @@ struct Run: ParsableCommand {
                                + "Add ,readonly to make it read-only.", valueName: "path[,readonly]"))
     var disks: [String] = []
 
+    @Option(name: .customLong("net"),
+            help: ArgumentHelp("A virtio-net device on a host TAP interface, created if missing (needs root); "
+                               + "repeat for more (eth0, eth1, ...). Add ,mac=XX:XX:XX:XX:XX:XX to set its address "
+                               + "(default 52:54:00:12:34:56, then :57, ...).", valueName: "tap=name[,mac=addr]"))
+    var networks: [String] = []
+
     @Option(help: ArgumentHelp("The guest console: uart (ttyS0) or virtio (a virtio-console, hvc0). "
                                + "Host input goes to it; the UART still prints early boot messages.",
                                valueName: "uart|virtio"))
     var console: ConsoleDevice = .uart
+
+    @Option(help: ArgumentHelp("How the guest kernel runs: bare (S-mode on the hart) or trap (deprivileged to U-mode "
+                               + "under the trap-and-emulate VMM). See docs/virtualization.md.", valueName: "bare|trap"))
+    var virt: VirtualizationMode = .bare
+
+    @Option(help: ArgumentHelp("How the VMM virtualizes guest memory: shadow (shadow page tables). Only with --virt trap.",
+                               valueName: "shadow"))
+    var mmu: MemoryVirtualization = .shadow
 
     @Flag(help: "At exit, print what the run cost (instructions, MIPS, TLB flushes, SBI calls) to stderr.")
     var stats = false
@@ -80,6 +95,9 @@ struct Run: ParsableCommand {
     private func makeConfig() throws -> VMConfig {
         var config = VMConfig(memorySize: try SizeParser.parse(memory), hartCount: cpus, firmwarePath: firmware,
                               disks: try disks.map { try DiskConfig(parsing: $0) }, console: console)
+        config.networks = try networks.map { try NetConfig(parsing: $0) }
+        config.virtualization = virt
+        config.memoryVirtualization = mmu
         if let kernel {
             config.kernelPath = kernel
             config.initrdPath = initrd
@@ -105,3 +123,5 @@ struct Run: ParsableCommand {
 }
 
 extension ConsoleDevice: ExpressibleByArgument {}
+extension VirtualizationMode: ExpressibleByArgument {}
+extension MemoryVirtualization: ExpressibleByArgument {}

@@ -67,16 +67,11 @@ final class BareMetalTests: EndToEndTestCase {
         XCTAssertEqual(result.status, 0, "exit 20: SEIP never rose; 21: did not drop; 22: latched by csrs mip")
     }
 
-    override class func tearDown() {
-        if case .success(let out) = programs { try? FileManager.default.removeItem(at: out) }
-        super.tearDown()
-    }
-
     // MARK: Running programs
 
     private func run(_ program: String, file: StaticString = #filePath,
                      line: UInt = #line) throws -> (status: Int32, output: String) {
-        let elf = try Self.programs.get().appendingPathComponent(program + ".elf")
+        let elf = try BareMetalPrograms.elf(program)
         // With --firmware and no --kernel trapeze also loads the cached Linux as the next stage;
         // these programs never jump to it.
         let session = try launch(["run", "--firmware", elf.path])
@@ -84,32 +79,4 @@ final class BareMetalTests: EndToEndTestCase {
         XCTAssertEqual(session.errorOutput, "", "stderr of \(program)", file: file, line: line)
         return (status, session.output)
     }
-
-    /// The built programs' directory, or why the build failed (reported by every test using it).
-    private static let programs: Result<URL, E2EError> = {
-        let out = FileManager.default.temporaryDirectory
-            .appendingPathComponent("trapeze-baremetal-\(getpid())")
-        let script = E2EPaths.repoRoot.appendingPathComponent("guests/baremetal/build.sh")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script.path, out.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do {
-            try process.run()
-        } catch {
-            return .failure(E2EError("could not run \(script.path): \(error)"))
-        }
-        let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            return .failure(E2EError("""
-                building the bare-metal programs failed (\(script.path) \(out.path); needs \
-                gcc-riscv64-linux-gnu):
-                \(log)
-                """))
-        }
-        return .success(out)
-    }()
 }

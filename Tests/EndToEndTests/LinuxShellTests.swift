@@ -19,7 +19,9 @@ final class LinuxShellTests: EndToEndTestCase {
                        "both background and foreground pipelines print the md5 of `seq 1 3000`:\n\(both)")
         try powerOff(guest)
     }
+}
 
+extension EndToEndTestCase {
     /// Commands whose output proves user space really computes, does I/O and sees `harts` harts.
     func checkShell(_ guest: GuestSession, harts: Int, file: StaticString = #filePath, line: UInt = #line) throws {
         try guest.shell("echo $((6*7))", prints: "42", file: file, line: line)

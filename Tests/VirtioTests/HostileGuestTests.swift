@@ -2,13 +2,15 @@ import Foundation
 import XCTest
 
 /// A deterministic randomized hostile guest (fixed seed): random descriptor tables, indirect
-/// tables, ring indices, queue configurations and MMIO register accesses against virtio-blk and
-/// virtio-rng behind their transports, in one small guest RAM.
+/// tables, ring indices, queue configurations and MMIO register accesses against virtio-blk,
+/// virtio-rng and virtio-net (both its queues, with frames arriving from a fake host) behind
+/// their transports, in one small guest RAM.
 ///
 /// After every step it checks that nothing crashed, that guest RAM changed only where the device
-/// may write (the notified queue's used ring and buffers some descriptor marks device-writable),
-/// that the disk image never grows, and, every `checkInterval` steps, that both devices still
-/// answer a well-formed driver correctly after a reset.
+/// may write (the device's used rings and buffers some descriptor marks device-writable), that
+/// the disk image never grows, that no frame over the limit reaches the host, and, every
+/// `checkInterval` steps, that every device still answers a well-formed driver correctly after a
+/// reset.
 ///
 /// 200,000 steps by default; TRAPEZE_FUZZ_ITERATIONS raises it (the benchmark tier runs
 /// at least 1,000,000), TRAPEZE_FUZZ_SEED picks another seed.
@@ -38,5 +40,10 @@ final class HostileGuestTests: XCTestCase {
         // The run must have reached the devices, not only bounced off the transport.
         XCTAssertGreaterThan(fuzzer.chainsCompleted, iterations / 20, "chains the devices completed")
         XCTAssertGreaterThan(fuzzer.resetsNeeded, iterations / 200, "chains that set NEEDS_RESET")
+        // virtio-net moved frames both ways and dropped some too big for their buffers.
+        let net = fuzzer.net.counters
+        XCTAssertGreaterThan(net.received, iterations / 100, "frames virtio-net delivered")
+        XCTAssertGreaterThan(net.transmitted, iterations / 100, "frames virtio-net sent")
+        XCTAssertGreaterThan(net.receiveDropped, iterations / 200, "frames too big for the guest's buffer")
     }
 }

@@ -30,3 +30,11 @@ build timer-pass timer.c -DFINISHER=0x5555
 build timer-fail5 timer.c '-DFINISHER=(0x3333 | (5 << 16))'
 build access-fault access-fault.c
 build seip-latch seip-latch.c
+
+# S-mode programs: run as `trapeze run --kernel OUTDIR/NAME.elf` (under the built-in SBI or a VMM).
+build_smode() { # NAME SOURCE
+    local name=$1 source=$2
+    "$CC" "${CFLAGS[@]/$SRC\/link.ld/$SRC/smode.ld}" -o "$OUT/$name.elf" "$SRC/start-smode.S" "$SRC/sbi.c" "$SRC/$source"
+}
+
+build_smode isolation-probe isolation-probe.c

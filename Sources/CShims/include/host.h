@@ -8,5 +8,8 @@ void *trapeze_map_anonymous(size_t length);
 int trapeze_unmap(void *address, size_t length);
 // Monotonic clock in nanoseconds.
 uint64_t trapeze_monotonic_ns(void);
+// The CPU's time-stamp counter (constant rate on current x86-64): a cheap clock for timing
+// short, frequent events such as VMM exits; converted to seconds against the monotonic clock.
+uint64_t trapeze_cycle_counter(void);
 
 #endif

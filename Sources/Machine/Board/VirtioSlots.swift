@@ -3,7 +3,8 @@ import GuestMemory
 import Virtio
 
 /// What the virt board's eight virtio-mmio slots hold: the `--disk`s, then virtio-rng, then
-/// virtio-console with `--console virtio`, then empty slots (device ID 0) that drivers probe and skip.
+/// virtio-console with `--console virtio`, then the `--net`s, then empty slots (device ID 0) that
+/// drivers probe and skip.
 ///
 /// Devices fill the slots from the top, as QEMU fills them with its `-device virtio-*-device`
 /// list: the device tree lists the slots highest address first (VirtDeviceTree), Linux probes
@@ -23,7 +24,11 @@ enum VirtioSlots {
         if config.console == .virtio, let consoleOutput {
             devices.append(VirtioConsole(output: consoleOutput))
         }
-        precondition(devices.count <= VirtMemoryMap.virtioCount, "VMConfig.validate bounds the disks")
+        // Last, so that adding one moves no other device; the first is probed first (eth0).
+        for (network, mac) in zip(config.networks, config.networkAddresses) {
+            devices.append(VirtioNet(backend: try open(network), mac: mac))
+        }
+        precondition(devices.count <= VirtMemoryMap.virtioCount, "VMConfig.validate bounds the disks and networks")
         return devices
     }
 
@@ -55,6 +60,20 @@ enum VirtioSlots {
             case .cannotOpen(let path, let reason): throw .diskUnusable(path: path, reason: reason, readOnly: disk.readOnly)
             case .notADisk(let path): throw .notADisk(path: path)
             case .inUse(let path): throw .diskInUse(path: path)
+            }
+        }
+    }
+
+    private static func open(_ network: NetConfig) throws(ConfigError) -> TapBackend {
+        do {
+            return try TapBackend(name: network.tap)
+        } catch {
+            switch error {
+            case .noTunDriver(let reason): throw .noTunDriver(reason: reason)
+            case .notPermitted(let name, let reason): throw .tapNotPermitted(name: name, reason: reason)
+            case .inUse(let name): throw .tapInUse(name: name)
+            case .notATap(let name): throw .notATap(name: name)
+            case .cannotOpen(let name, let reason): throw .tapUnusable(name: name, reason: reason)
             }
         }
     }

@@ -1,3 +1,6 @@
+import VMM
+import Virtio
+
 /// A configuration the user has to change before the VM can start. One line each, naming the
 /// flag and what to pass instead.
 public enum ConfigError: Error, CustomStringConvertible, Equatable {
@@ -13,6 +16,21 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
     case diskUnusable(path: String, reason: String, readOnly: Bool)
     case notADisk(path: String)
     case diskInUse(path: String)
+    case netOption(String, option: String)
+    case netWithoutTap(String)
+    case tapName(String)
+    case macAddress(String)
+    /// More disks and network devices than free slots; `limit` is what is left for network devices.
+    case tooManyNetworks(Int, limit: Int)
+    case tapRepeated(String)
+    case macRepeated(String)
+    case noTunDriver(reason: String)
+    case tapNotPermitted(name: String, reason: String)
+    case tapInUse(name: String)
+    case notATap(name: String)
+    case tapUnusable(name: String, reason: String)
+    /// `--virt trap` with `--firmware`: the VMM is the guest's firmware (its SBI).
+    case virtualizationWithFirmware(VirtualizationMode)
 
     public var description: String {
         switch self {
@@ -41,6 +59,32 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
             return "\(path): not a regular file or block device; pass a raw disk image to --disk"
         case .diskInUse(let path):
             return "\(path): another process has the image open (locked); stop it or pass another --disk"
+        case .netOption(let text, let option):
+            return "--net \"\(text)\" has an unknown or repeated option \"\(option)\"; pass --net tap=NAME or --net tap=NAME,mac=52:54:00:12:34:56"
+        case .netWithoutTap(let text):
+            return "--net \"\(text)\" names no TAP interface; pass --net tap=NAME or --net tap=NAME,mac=52:54:00:12:34:56"
+        case .tapName(let name):
+            return "--net tap=\"\(name)\" is not an interface name (1 to 15 characters, no '/', ':', '%' or spaces); pass e.g. --net tap=tap0"
+        case .macAddress(let text):
+            return "--net mac=\(text) is not a unicast MAC address; pass six hex pairs with an even first byte, e.g. mac=52:54:00:12:34:56"
+        case .tooManyNetworks(let count, let limit):
+            return "--net given \(count) times; the board has \(limit) slots left for network devices (8 virtio-mmio slots, minus the disks, virtio-rng and any virtio-console)"
+        case .tapRepeated(let name):
+            return "--net tap=\(name) given twice; a TAP interface backs one device, pass another name"
+        case .macRepeated(let mac):
+            return "--net: two devices have the address \(mac); pass a different mac= to one of them"
+        case .noTunDriver(let reason):
+            return "--net: cannot open /dev/net/tun (\(reason)); load the tun driver (modprobe tun) or drop --net"
+        case .tapNotPermitted(let name, let reason):
+            return "--net tap=\(name): not allowed to create or attach it (\(reason)); run as root, or create it for your user first: ip tuntap add dev \(name) mode tap user $USER"
+        case .tapInUse(let name):
+            return "--net tap=\(name): another process has the interface open; stop it or pass another --net tap=NAME"
+        case .notATap(let name):
+            return "--net tap=\(name): an interface of that name exists but is not a single-queue TAP (a TUN, a multi-queue TAP, another kind of device); pass another name"
+        case .virtualizationWithFirmware(let mode):
+            return "--virt \(mode.rawValue) runs the kernel under the VMM, which is its SBI firmware; drop --firmware (or use --virt bare)"
+        case .tapUnusable(let name, let reason):
+            return "--net tap=\(name): cannot attach the TAP interface (\(reason)); check it with ip link show \(name), or pass another --net tap=NAME"
         }
     }
 }
@@ -60,8 +104,14 @@ extension VMConfig {
         if memorySize < Self.memoryRange.lowerBound { throw .memoryTooSmall(memorySize) }
         if memorySize > Self.memoryRange.upperBound { throw .memoryTooLarge(memorySize) }
         if !Self.hartRange.contains(hartCount) { throw .hartCount(hartCount) }
+        if virtualization != .bare && firmwarePath != nil { throw .virtualizationWithFirmware(virtualization) }
         // --console virtio takes one more slot.
         let limit = Self.maxDisks - (console == .virtio ? 1 : 0)
         if disks.count > limit { throw .tooManyDisks(disks.count, limit: limit) }
+        if networks.count > limit - disks.count { throw .tooManyNetworks(networks.count, limit: limit - disks.count) }
+        var taps: Set<String> = []
+        for network in networks where !taps.insert(network.tap).inserted { throw .tapRepeated(network.tap) }
+        var addresses: Set<MACAddress> = []
+        for mac in networkAddresses where !addresses.insert(mac).inserted { throw .macRepeated("\(mac)") }
     }
 }

@@ -14,8 +14,7 @@ extension SupervisorBinaryInterface {
             let target = platform.harts[Int(args.0)]
             guard target.runState == .stopped else { return finish(hart, .alreadyAvailable) }
             guard memory.contains(args.1, length: 2) else { return finish(hart, .invalidAddress) }
-            target.enterSupervisor(at: args.1, a0: args.0, a1: args.2)
-            target.firmwareless = true
+            platform.startHart(target, at: args.1, a0: args.0, a1: args.2)
             finish(hart, .success)
         case 1: // hart_stop
             hart.runState = .stopped

@@ -11,6 +11,9 @@ public protocol SBIPlatform: AnyObject {
     /// Next console input byte, if any.
     func consoleRead() -> UInt8?
     func systemReset(_ request: PowerRequest)
+    /// Starts a stopped hart in S-mode at `entry` with a0 and a1 set (SBI HSM hart_start):
+    /// directly on the hart, or as a virtual CPU under the VMM.
+    func startHart(_ hart: Hart, at entry: UInt64, a0: UInt64, a1: UInt64)
 }
 
 /// SBI return codes (SBI spec, "Standard SBI Errors").

@@ -16,7 +16,14 @@ enum E2EPaths {
         .deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    static let binary = repoRoot.appendingPathComponent(".build/release/trapeze")
+    /// The release binary of this checkout, or `TRAPEZE_BINARY` when set (a build with another
+    /// `--scratch-path`).
+    static var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["TRAPEZE_BINARY"], !path.isEmpty {
+            return URL(fileURLWithPath: path)
+        }
+        return repoRoot.appendingPathComponent(".build/release/trapeze")
+    }
 
     /// `${TRAPEZE_CACHE:-$HOME/.cache/trapeze}/current`, as trapeze itself and guests/build.sh see it.
     static var images: URL {
@@ -71,11 +78,16 @@ class EndToEndTestCase: XCTestCase {
     }
 
     /// Starts `trapeze ARGUMENTS...` (arguments after the binary name, e.g. ["run", "--cpus", "2"]).
+    /// A `prefix` runs trapeze under another command, e.g. ["/usr/sbin/ip", "netns", "exec", NAME]:
+    /// its first element is the executable's path.
     func launch(_ arguments: [String], environment: [String: String] = [:],
-                needsGuestImages: Bool = true) throws -> GuestSession {
+                needsGuestImages: Bool = true, prefix: [String] = []) throws -> GuestSession {
         let binary = try E2EPaths.requireBinary()
         if needsGuestImages { try E2EPaths.requireGuestImages() }
-        let session = try GuestSession(binary: binary, arguments: arguments, environment: environment)
+        let session = try prefix.first.map {
+            try GuestSession(binary: URL(fileURLWithPath: $0), arguments: Array(prefix.dropFirst()) + [binary.path] + arguments,
+                             environment: environment)
+        } ?? GuestSession(binary: binary, arguments: arguments, environment: environment)
         sessions.append(session)
         return session
     }

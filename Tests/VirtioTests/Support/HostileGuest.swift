@@ -3,19 +3,29 @@ import Foundation
 import GuestMemory
 @testable import Virtio
 
-/// The fuzzer's guest: 64 KiB of RAM, the first 16 KiB for queues and indirect tables (8 KiB per
-/// device), the rest for data buffers.
+/// The fuzzer's guest: 80 KiB of RAM, the first 32 KiB for queues and indirect tables (8 KiB per
+/// attacked queue: virtio-blk's, virtio-rng's, virtio-net's receive and transmit queues), the rest
+/// for data buffers.
 final class HostileGuest {
     static let checkInterval = 1000
     static let ramBase: UInt64 = 0x8000_0000
-    static let ramSize: UInt64 = 64 << 10
-    static let controlSize: UInt64 = 16 << 10
+    static let ramSize: UInt64 = 80 << 10
+    static let controlSize: UInt64 = 32 << 10
     static let dataBase = ramBase + controlSize
     static let diskSectors = 64
 
-    /// One device under attack and where its driver keeps its rings.
+    /// What a target's queue carries, which decides what plausible requests look like.
+    enum Kind {
+        case block, entropy, netReceive, netTransmit
+    }
+
+    /// One queue under attack (a device's only queue, or one of virtio-net's two) and where its
+    /// driver keeps its rings.
     struct Target {
         let transport: VirtioMMIOTransport
+        let kind: Kind
+        /// The queue's index in its device.
+        let queue: Int
         let control: UInt64
         var desc: UInt64 { control }
         var avail: UInt64 { control + 4096 }
@@ -31,15 +41,17 @@ final class HostileGuest {
     var targets: [Target]
     let diskPath: String
     let disk: BlockFile
+    let net: VirtioNet
+    let netBackend: FuzzNetBackend
     var random: SplitMix64
     private(set) var failure: String?
     private(set) var chainsCompleted = 0
     private(set) var resetsNeeded = 0
     private var snapshot: [UInt8]
-    /// Where this step's block headers are (empty when attacking the entropy device).
+    /// Where this step's block headers are (empty when attacking another device).
     private var blockHeaders: [UInt64] = []
     /// The last tables written for a target let buffers point anywhere (into the tables too).
-    private var tablesPointAnywhere = [false, false]
+    private var tablesPointAnywhere: [Bool]
     private var allowed: [(UInt64, UInt64)] = []
 
     init(seed: UInt64) throws {
@@ -52,15 +64,23 @@ final class HostileGuest {
         for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i / 512 &* 31 &+ i) }
         try Data(bytes).write(to: URL(fileURLWithPath: diskPath))
         disk = try BlockFile(path: diskPath, readOnly: false)
-        let devices: [VirtioDevice] = [VirtioBlock(file: disk, serial: "fuzz"), VirtioEntropy()]
+        netBackend = FuzzNetBackend(seed: seed)
+        net = VirtioNet(backend: netBackend, mac: MACAddress.defaultAddress(index: 0))
         let memory = self.memory, sink = self.sink
-        targets = devices.enumerated().map { i, device in
-            Target(transport: VirtioMMIOTransport(device: device, memory: memory, interrupts: sink, irq: 1 + i),
-                   control: Self.ramBase + UInt64(i) * 8192)
+        let devices: [VirtioDevice] = [VirtioBlock(file: disk, serial: "fuzz"), VirtioEntropy(), net]
+        let transports = devices.enumerated().map { i, device in
+            VirtioMMIOTransport(device: device, memory: memory, interrupts: sink, irq: 1 + i)
         }
+        let queues: [(transport: Int, kind: Kind, queue: Int)] = [
+            (0, .block, 0), (1, .entropy, 0), (2, .netReceive, 0), (2, .netTransmit, 1),
+        ]
+        targets = queues.enumerated().map { i, q in
+            Target(transport: transports[q.transport], kind: q.kind, queue: q.queue, control: Self.ramBase + UInt64(i) * 8192)
+        }
+        tablesPointAnywhere = Array(repeating: false, count: targets.count)
         snapshot = [UInt8](repeating: 0, count: Int(Self.ramSize))
         fillDataPattern()
-        for t in targets.indices { initialize(t, sensible: true) }
+        for t in targets.indices where targets[t].queue == 0 { initialize(t, sensible: true) }
     }
 
     func close() { try? FileManager.default.removeItem(atPath: diskPath) }
@@ -79,17 +99,29 @@ final class HostileGuest {
         case 3..<15:
             // A random QueueNotify can make the device walk whatever tables are in place; they
             // bound its writes only when no buffer in them points into the control area.
-            if tablesPointAnywhere[t] {
+            if siblingTablesPointAnywhere(t) {
                 randomRegisterAccess(t)
             } else {
                 checked(allowing: deviceWritableRanges(t)) { randomRegisterAccess(t) }
             }
+        case 15..<25 where targets[t].transport.device === net:
+            // Frames arrive from the host, and the run loop polls between hart slices.
+            netBackend.arrive(count: Int(random.next() % 4))
+            if siblingTablesPointAnywhere(t) {
+                net.pollReceive()
+            } else {
+                checked(allowing: deviceWritableRanges(t)) { net.pollReceive() }
+            }
         default: attackQueue(t)
+        }
+        if let frame = netBackend.oversizedFrameSent {
+            failure = "virtio-net sent a frame of \(frame) bytes, over \(VirtioNet.maxFrameLength)"
         }
     }
 
-    /// A driver's initialisation: sensible (queue sizes the device takes, rings in its control
-    /// area) or not (random sizes and addresses), with a random feature subset.
+    /// A driver's initialisation of target `t`'s device: sensible (queue sizes the device takes,
+    /// each queue's rings in its target's control area) or not (random sizes and addresses), with
+    /// a random feature subset.
     private func initialize(_ t: Int, sensible: Bool, size requestedSize: UInt16? = nil) {
         let transport = targets[t].transport
         write(t, 0x070, 0)
@@ -102,6 +134,13 @@ final class HostileGuest {
         write(t, 0x024, 1)
         write(t, 0x020, sensible ? 1 : random.next() & 0xFFFF_FFFF)
         write(t, 0x070, 11)
+        for sibling in targets.indices where targets[sibling].transport === transport {
+            setUpQueue(sibling, sensible: sensible, size: requestedSize)
+        }
+        write(t, 0x070, 15)
+    }
+
+    private func setUpQueue(_ t: Int, sensible: Bool, size requestedSize: UInt16?) {
         let sizes: [UInt16] = [1, 2, 4, 8, 8, 16, 16, 32, 64]
         var size = sizes[Int(random.next() % UInt64(sizes.count))]
         if !sensible && random.next() % 2 == 0 { size = UInt16(truncatingIfNeeded: random.next()) }
@@ -112,7 +151,7 @@ final class HostileGuest {
         for (address, length) in [(target.desc, 16 * n), (target.avail, 6 + 2 * n), (target.used, 6 + 8 * n)] {
             memory.pointer(address, length: length)!.initializeMemory(as: UInt8.self, repeating: 0, count: Int(length))
         }
-        write(t, 0x030, 0)
+        write(t, 0x030, UInt64(target.queue))
         write(t, 0x038, UInt64(size))
         let addresses = sensible ? [target.desc, target.avail, target.used]
             : [target.desc, target.avail, target.used].map { random.next() % 4 == 0 ? random.next() : $0 }
@@ -121,9 +160,14 @@ final class HostileGuest {
             write(t, 0x084 + 0x10 * UInt64(i), address >> 32)
         }
         write(t, 0x044, 1)
-        write(t, 0x070, 15)
         targets[t].size = size
         targets[t].availableIndex = 0
+    }
+
+    /// Whether the last tables written for any queue of target `t`'s device let buffers point
+    /// anywhere: then a notification or a poll may write anywhere too.
+    private func siblingTablesPointAnywhere(_ t: Int) -> Bool {
+        targets.indices.contains { targets[$0].transport === targets[t].transport && tablesPointAnywhere[$0] }
     }
 
     private func write(_ t: Int, _ offset: UInt64, _ value: UInt64, size: Int = 4) {
@@ -157,7 +201,7 @@ final class HostileGuest {
         // device and the write check below is exact; mode B lets them point anywhere.
         let anywhere = random.next() % 10 == 0
         tablesPointAnywhere[t] = anywhere
-        blockHeaders = t == 0 ? writeBlockHeaders() : []
+        blockHeaders = target.kind == .block ? writeBlockHeaders() : []
         for i in 0..<size {
             writeRandomDescriptor(at: target.desc + 16 * i, tableSize: size, anywhere: anywhere, target: target)
         }
@@ -167,7 +211,7 @@ final class HostileGuest {
         }
         // Half the time, requests shaped like a real driver's (slightly damaged now and then)
         // over the random ones, so the devices' request code runs and not only the checks.
-        let heads = !anywhere && random.next() % 2 == 0 ? writePlausibleChains(target, size: size, block: t == 0) : []
+        let heads = !anywhere && random.next() % 2 == 0 ? writePlausibleChains(target, size: size) : []
         let count = random.next() % (size + 3)
         var index = target.availableIndex
         for _ in 0..<count {
@@ -184,8 +228,10 @@ final class HostileGuest {
 
         let wasBroken = target.transport.status.contains(.needsReset)
         let usedBefore = memory.load(target.used + 2, as: UInt16.self) ?? 0
-        let queueIndex = random.next() % 16 == 0 ? random.next() % 4 : 0
-        if anywhere {
+        let queueIndex = random.next() % 16 == 0 ? random.next() % 4 : UInt64(target.queue)
+        // Frames waiting let a notified receive queue take buffers.
+        if target.kind == .netReceive { netBackend.arrive(count: Int(random.next() % 4)) }
+        if siblingTablesPointAnywhere(t) {
             target.transport.write(offset: 0x050, size: 4, value: queueIndex)
         } else {
             checked(allowing: deviceWritableRanges(t)) {
@@ -249,16 +295,26 @@ final class HostileGuest {
 
     /// Chains laid out as Linux's drivers do: for the disk, a header, one to four data buffers
     /// (device-writable for reads, readable otherwise) and a status byte; for the entropy device,
-    /// one to three writable buffers. A quarter go through an indirect table. Returns the heads.
-    private func writePlausibleChains(_ target: Target, size: UInt64, block: Bool) -> [UInt16] {
+    /// one to three writable buffers; for virtio-net, a header and a frame, readable to transmit,
+    /// writable to receive (a 1526-byte buffer, now and then a smaller one). A quarter go through
+    /// an indirect table. Returns the heads.
+    private func writePlausibleChains(_ target: Target, size: UInt64) -> [UInt16] {
+        let block = target.kind == .block
         var heads: [UInt16] = []
         var slot: UInt64 = 0
         var indirectUsed: UInt64 = 0
         let dataSize = Self.ramBase + Self.ramSize - Self.dataBase
         while slot < size {
             var buffers: [(UInt64, UInt32, Bool)] = []
-            let dataCount = 1 + random.next() % (block ? 4 : 3)
-            var dataWritable = true
+            var dataCount = 1 + random.next() % (block ? 4 : 3)
+            var dataWritable = target.kind != .netTransmit
+            if target.kind == .netTransmit {
+                buffers.append((Self.dataBase + random.next() % (dataSize - 12), 12, false))
+            } else if target.kind == .netReceive {
+                dataCount = 0
+                let length: UInt32 = random.next() % 8 == 0 ? UInt32(1 + random.next() % 200) : 1526
+                buffers.append((Self.dataBase + random.next() % (dataSize - UInt64(length) + 1), length, true))
+            }
             if block {
                 let header = blockHeaders[Int(random.next() % UInt64(blockHeaders.count))]
                 let type = memory.load(header, as: UInt32.self) ?? 0
@@ -398,42 +454,54 @@ final class HostileGuest {
 
     // MARK: Liveness
 
-    /// Resets both devices like a well-behaved driver and checks they answer: the disk reads the
-    /// image's bytes and writes its status, the entropy device fills a buffer.
+    /// Resets every device like a well-behaved driver and checks each queue answers: the disk
+    /// reads the image's bytes and writes its status, the entropy device fills a buffer,
+    /// virtio-net delivers a frame from the host and sends one to it.
     func checkDevicesStillAnswer() {
-        for t in targets.indices {
+        netBackend.clear()
+        for t in targets.indices where targets[t].queue == 0 {
             initialize(t, sensible: true, size: 8)
-            let target = targets[t]
-            guard target.transport.status.contains(.driverOK), !target.transport.status.contains(.needsReset) else {
-                failure = "device \(t) did not come back after a reset: status \(target.transport.status.rawValue)"
+            let status = targets[t].transport.status
+            guard status.contains(.driverOK), !status.contains(.needsReset) else {
+                failure = "device \(t) did not come back after a reset: status \(status.rawValue)"
                 return
             }
-            let size = UInt64(target.size)
+        }
+        for t in targets.indices {
+            let target = targets[t]
             let header = Self.dataBase, data = Self.dataBase + 64, status = Self.dataBase + 1024
             let sector = random.next() % UInt64(Self.diskSectors)
-            memory.store(header, UInt32(0))
-            memory.store(header + 4, UInt32(0))
-            memory.store(header + 8, sector)
-            memory.store(status, UInt8(0xFF))
-            let chain: [(UInt64, UInt32, UInt16)] = t == 0
-                ? [(header, 16, 1), (data, 512, 3), (status, 1, 2)]
-                : [(data, 512, 2)]
+            let frame = (0..<60).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            var chain: [(UInt64, UInt32, UInt16)]
+            switch target.kind {
+            case .block:
+                memory.store(header, UInt32(0))
+                memory.store(header + 4, UInt32(0))
+                memory.store(header + 8, sector)
+                memory.store(status, UInt8(0xFF))
+                chain = [(header, 16, 1), (data, 512, 3), (status, 1, 2)]
+            case .entropy:
+                chain = [(data, 512, 2)]
+            case .netReceive:
+                netBackend.arrive(frame)
+                chain = [(data, 1526, 2)]
+            case .netTransmit:
+                try! memory.copyIn([UInt8](repeating: 0, count: 12) + frame, at: data, what: "frame")
+                chain = [(data, 72, 0)]
+            }
             for (i, (address, length, flags)) in chain.enumerated() {
                 store(target.desc + 16 * UInt64(i), address: address, length: length, flags: flags, next: UInt16(i + 1))
             }
-            guard size >= UInt64(chain.count) else {
-                failure = "queue size \(size) after a sensible initialisation"
-                return
-            }
             memory.store(target.avail + 4, UInt16(0))
             memory.store(target.avail + 2, UInt16(1))
-            target.transport.write(offset: 0x050, size: 4, value: 0)
+            target.transport.write(offset: 0x050, size: 4, value: UInt64(target.queue))
             let usedLength = memory.load(target.used + 8, as: UInt32.self)
             guard memory.load(target.used + 2, as: UInt16.self) == 1 else {
                 failure = "device \(t) did not complete a well-formed request"
                 return
             }
-            if t == 0 {
+            switch target.kind {
+            case .block:
                 var expected = [UInt8](repeating: 0, count: 512)
                 guard disk.read(into: &expected, count: 512, at: sector * 512),
                       memory.copyOut(data, length: 512) == expected, memory.load(status, as: UInt8.self) == 0,
@@ -441,11 +509,66 @@ final class HostileGuest {
                     failure = "virtio-blk read of sector \(sector) came back wrong"
                     return
                 }
-            } else if usedLength != 512 {
-                failure = "virtio-rng gave \(usedLength ?? 0) bytes for a 512-byte buffer"
-                return
+            case .entropy:
+                guard usedLength == 512 else {
+                    failure = "virtio-rng gave \(usedLength ?? 0) bytes for a 512-byte buffer"
+                    return
+                }
+            case .netReceive:
+                guard usedLength == 72, memory.copyOut(data + 12, length: 60) == frame else {
+                    failure = "virtio-net received \(usedLength ?? 0) bytes, not the 60-byte frame and its header"
+                    return
+                }
+            case .netTransmit:
+                guard netBackend.lastSent == frame else {
+                    failure = "virtio-net did not send the 60-byte frame"
+                    return
+                }
             }
             targets[t].availableIndex = 1
         }
+    }
+}
+
+/// The host side of the fuzzer's virtio-net: frames arrive when the fuzzer says (random lengths,
+/// some larger than any buffer or than the device allows), at most 16 wait; sent frames are checked.
+final class FuzzNetBackend: NetBackend {
+    private var random: SplitMix64
+    private var waiting: [[UInt8]] = []
+    private(set) var lastSent: [UInt8]?
+    /// The length of a sent frame over the device's limit, if one was ever sent.
+    private(set) var oversizedFrameSent: Int?
+
+    init(seed: UInt64) { random = SplitMix64(seed: seed ^ 0x6E65_7477_6F72_6B) }
+
+    let readinessDescriptor: Int32 = -1
+
+    func arrive(count: Int) {
+        for _ in 0..<count {
+            let lengths = [14, 60, 1514, 1515, 4000, VirtioNet.maxFrameLength + 1]
+            let length = random.next() % 2 == 0 ? lengths[Int(random.next() % UInt64(lengths.count))]
+                : Int(1 + random.next() % 2000)
+            arrive([UInt8](repeating: UInt8(truncatingIfNeeded: random.next()), count: length))
+        }
+    }
+
+    func arrive(_ frame: [UInt8]) {
+        if waiting.count < 16 { waiting.append(frame) }
+    }
+
+    func clear() { waiting.removeAll() }
+
+    func receive(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        guard !waiting.isEmpty else { return nil }
+        let frame = waiting.removeFirst()
+        let n = min(frame.count, buffer.count)
+        frame.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) }
+        return frame.count
+    }
+
+    func send(_ frame: UnsafeRawBufferPointer) -> Bool {
+        if frame.count > VirtioNet.maxFrameLength { oversizedFrameSent = frame.count }
+        lastSent = Array(frame)
+        return random.next() % 8 != 0
     }
 }

@@ -1,0 +1,14 @@
+/// How a VM's guest kernel is run (`--virt`).
+public enum VirtualizationMode: String, CaseIterable, Sendable {
+    /// No VMM: the kernel runs in S-mode on the hart, the built-in SBI or firmware below it.
+    case bare
+    /// Trap-and-emulate: the kernel runs in U-mode; every sensitive instruction traps to the VMM,
+    /// which emulates it against the virtual CPU's supervisor state.
+    case trap
+}
+
+/// How guest memory is virtualized (`--mmu`).
+public enum MemoryVirtualization: String, CaseIterable, Sendable {
+    /// Shadow page tables: VA -> MA tables built by the VMM from the guest's VA -> PA tables.
+    case shadow
+}

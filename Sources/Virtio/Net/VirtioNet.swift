@@ -1,0 +1,227 @@
+/// Feature bits of the network device (virtio 1.2 section 5.1.3).
+extension VirtioFeatures {
+    /// VIRTIO_NET_F_MAC: the device has an address, `mac` in the configuration space.
+    public static let netMAC = VirtioFeatures(bit: 5)
+    /// VIRTIO_NET_F_STATUS: `status` in the configuration space is valid (the link is up).
+    public static let netStatus = VirtioFeatures(bit: 16)
+}
+
+/// The network device, virtio-net (device ID 1, virtio 1.2 section 5.1), over a `NetBackend`
+/// (a host TAP interface). One queue pair and no control queue:
+///
+///     receiveq (0)   device-writable buffers: a virtio_net_hdr, then a frame from the host
+///     transmitq (1)  device-readable buffers: a virtio_net_hdr, then a frame for the host
+///
+/// No checksum or segmentation offloads are offered, so every frame is a finished Ethernet frame
+/// both ways and every header the device writes is zero but for num_buffers = 1 (5.1.6.4: one
+/// buffer per frame without VIRTIO_NET_F_MRG_RXBUF); the driver's transmit headers say nothing
+/// and are skipped.
+///
+/// Frames for the guest are taken from the backend only when the driver has a receive buffer
+/// posted, between hart slices (`pollReceive`) and when the driver posts buffers; otherwise they
+/// wait in the backend, so the VMM buffers at most one frame, in `frame`. A frame larger than
+/// the buffer it would go into is dropped and the buffer returned empty (Linux counts a length
+/// error and posts it again). Transmit chains are served when the driver notifies.
+///
+/// A transmit chain with a device-writable buffer, no room for the header or a frame over
+/// `maxFrameLength`, and a receive chain with a device-readable buffer or no room for the header,
+/// set DEVICE_NEEDS_RESET (for the whole device: receiving stops too).
+public final class VirtioNet: VirtioDevice {
+    public static let queueSize: UInt16 = 256
+    static let receiveQueue = 0
+    static let transmitQueue = 1
+    /// The longest frame either way: 5.1.6.3.1 has drivers that take large packets post 65562-byte
+    /// buffers, a 12-byte header and 65550 bytes of frame (64 KiB of IP, Ethernet and VLAN headers).
+    public static let maxFrameLength = 65550
+    /// Frames taken from the backend per poll at most, so one poll's work stays bounded.
+    static let maxFramesPerPoll = 64
+    /// struct virtio_net_hdr (5.1.6): flags, gso_type, hdr_len, gso_size, csum_start, csum_offset,
+    /// and num_buffers, which a driver that did not accept VIRTIO_F_VERSION_1 leaves out.
+    static let headerLength = 12
+    static let legacyHeaderLength = 10
+    /// The receive header: nothing to say but num_buffers = 1 (little-endian, at offset 10).
+    static let receiveHeader: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]
+    /// VIRTIO_NET_S_LINK_UP in the configuration space's `status`.
+    static let statusLinkUp: UInt64 = 1
+
+    /// What crossed the device, for tests and diagnostics.
+    public struct Counters: Equatable, Sendable {
+        public var transmitted = 0
+        /// Frames the backend did not take (its queue was full or the interface down).
+        public var transmitDropped = 0
+        public var received = 0
+        /// Frames taken from the backend that no guest buffer could hold.
+        public var receiveDropped = 0
+    }
+
+    public let deviceType = VirtioDeviceType.network
+    public let deviceFeatures: VirtioFeatures = [.netMAC, .netStatus]
+    public let queueMaxSizes = [VirtioNet.queueSize, VirtioNet.queueSize]
+    public let mac: MACAddress
+    public let backend: NetBackend
+    public private(set) var counters = Counters()
+    private let config: VirtioConfigSpace
+    /// One frame on its way, either direction, one byte longer than the longest so that a longer
+    /// frame from the backend shows as too long instead of quietly cut.
+    private let frame: UnsafeMutableRawBufferPointer
+    private var headerLength = VirtioNet.headerLength
+    private var receiveChain = DescriptorChain(capacity: Int(VirtioNet.queueSize))
+    private var transmitChain = DescriptorChain(capacity: Int(VirtioNet.queueSize))
+    private var receiveq: Virtqueue?
+    /// The driver broke a queue: the transport set NEEDS_RESET, nothing moves until a reset.
+    private var failed = false
+    private weak var interrupt: VirtioInterrupt?
+
+    public init(backend: NetBackend, mac: MACAddress) {
+        self.backend = backend
+        self.mac = mac
+        frame = .allocate(byteCount: Self.maxFrameLength + 1, alignment: 16)
+        // struct virtio_net_config (5.1.4): mac[6], le16 status, le16 max_virtqueue_pairs (only
+        // with VIRTIO_NET_F_MQ), le16 mtu (only with VIRTIO_NET_F_MTU); neither is offered, so
+        // those two stay 0. The driver cannot change the address here (that takes the control
+        // queue), so writes are ignored.
+        var config = VirtioConfigSpace(size: 12)
+        for (i, byte) in mac.bytes.enumerated() { config.set(offset: i, size: 1, UInt64(byte)) }
+        config.set(offset: 6, size: 2, Self.statusLinkUp)
+        self.config = config
+    }
+
+    deinit { frame.deallocate() }
+
+    // MARK: VirtioDevice
+
+    public func readConfig(offset: Int, size: Int) -> UInt64 {
+        config.read(offset: offset, size: size)
+    }
+
+    public func activate(features: VirtioFeatures, queues: [Virtqueue], interrupt: VirtioInterrupt) throws(VirtioError) {
+        headerLength = features.contains(.version1) ? Self.headerLength : Self.legacyHeaderLength
+        self.interrupt = interrupt
+        receiveq = queues[Self.receiveQueue]
+    }
+
+    public func reset() {
+        interrupt = nil
+        receiveq = nil
+        failed = false
+        headerLength = Self.headerLength
+    }
+
+    public func queueNotified(_ queue: Virtqueue) throws(VirtioError) {
+        do {
+            if queue.index == Self.transmitQueue {
+                try transmit(queue)
+            } else {
+                // New receive buffers: frames that waited for them go now.
+                try receiveFrames()
+            }
+        } catch {
+            failed = true
+            throw error
+        }
+    }
+
+    // MARK: Transmit
+
+    private func transmit(_ queue: Virtqueue) throws(VirtioError) {
+        defer { notifyIfNeeded(queue) }
+        while try queue.pop(into: &transmitChain) {
+            let length = try transmitFrameLength(transmitChain)
+            var copied = 0
+            transmitChain.withSegments(.readable, offset: UInt64(headerLength), count: UInt64(length)) { p, n in
+                (frame.baseAddress! + copied).copyMemory(from: p, byteCount: n)
+                copied += n
+                return true
+            }
+            if length > 0 {
+                if backend.send(UnsafeRawBufferPointer(rebasing: frame[..<length])) {
+                    counters.transmitted += 1
+                } else {
+                    counters.transmitDropped += 1
+                }
+            }
+            queue.push(head: transmitChain.head, written: 0)
+        }
+    }
+
+    /// The frame's length after the header, once the chain is checked (5.1.6.2: the driver
+    /// sends a header and a frame in device-readable buffers).
+    private func transmitFrameLength(_ chain: DescriptorChain) throws(VirtioError) -> Int {
+        guard chain.writableCount == 0 else {
+            throw .malformedRequest("virtio-net transmit chain with a device-writable buffer")
+        }
+        guard chain.readableLength >= UInt64(headerLength) else {
+            throw .malformedRequest("virtio-net transmit chain of \(chain.readableLength) bytes, shorter than the \(headerLength)-byte header")
+        }
+        let length = chain.readableLength - UInt64(headerLength)
+        guard length <= UInt64(Self.maxFrameLength) else {
+            throw .malformedRequest("virtio-net transmit frame of \(length) bytes, longer than \(Self.maxFrameLength)")
+        }
+        return Int(length)
+    }
+
+    // MARK: Receive
+
+    /// Moves frames waiting in the backend into the guest's receive buffers, as many as there are
+    /// buffers (and at most `maxFramesPerPoll`), and interrupts the driver if it asked. Call it
+    /// between hart slices. Returns the frames delivered.
+    @discardableResult
+    public func pollReceive() -> Int {
+        do {
+            return try receiveFrames()
+        } catch {
+            // Outside a notification: the transport sets NEEDS_RESET as for a thrown error.
+            failed = true
+            interrupt?.deviceFailed(error)
+            return 0
+        }
+    }
+
+    /// The backend's descriptor while the driver has receive buffers posted, for the run loop to
+    /// sleep on; nil otherwise, so that a frame nobody can take does not keep waking the loop.
+    public var receiveReadinessDescriptor: Int32? {
+        guard !failed, let queue = receiveq, queue.pendingCount > 0 else { return nil }
+        return backend.readinessDescriptor
+    }
+
+    @discardableResult
+    private func receiveFrames() throws(VirtioError) -> Int {
+        guard !failed, let queue = receiveq, queue.isReady else { return 0 }
+        defer { notifyIfNeeded(queue) }
+        var delivered = 0
+        for _ in 0..<Self.maxFramesPerPoll {
+            // Without a posted buffer the frame is not read: it waits in the backend.
+            guard queue.pendingCount > 0, let length = backend.receive(into: frame) else { break }
+            // pendingCount > 0, so pop finds a chain or throws; false would mean the queue stopped.
+            guard try queue.pop(into: &receiveChain) else { break }
+            try checkReceiveChain(receiveChain)
+            guard length <= Self.maxFrameLength, UInt64(headerLength + length) <= receiveChain.writableLength else {
+                counters.receiveDropped += 1
+                queue.push(head: receiveChain.head, written: 0)
+                continue
+            }
+            Self.receiveHeader.withUnsafeBytes {
+                _ = receiveChain.copyToWritable(UnsafeRawBufferPointer(rebasing: $0.prefix(headerLength)), at: 0)
+            }
+            receiveChain.copyToWritable(UnsafeRawBufferPointer(rebasing: frame[..<length]), at: UInt64(headerLength))
+            queue.push(head: receiveChain.head, written: UInt32(headerLength + length))
+            counters.received += 1
+            delivered += 1
+        }
+        return delivered
+    }
+
+    /// 5.1.6.3: receive buffers are device-writable and hold at least the header.
+    private func checkReceiveChain(_ chain: DescriptorChain) throws(VirtioError) {
+        guard chain.readableCount == 0 else {
+            throw .malformedRequest("virtio-net receive chain with a device-readable buffer")
+        }
+        guard chain.writableLength >= UInt64(headerLength) else {
+            throw .malformedRequest("virtio-net receive chain of \(chain.writableLength) bytes, shorter than the \(headerLength)-byte header")
+        }
+    }
+
+    private func notifyIfNeeded(_ queue: Virtqueue) {
+        if queue.needsNotification() { interrupt?.usedBuffers(queue: queue.index) }
+    }
+}
