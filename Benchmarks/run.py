@@ -7,6 +7,7 @@ One command runs everything and prints a table of medians:
     python3 Benchmarks/run.py --quick         # 1 run of each case (smoke check)
     python3 Benchmarks/run.py --runs 9 --cpus 2 --json /tmp/bench.json
     python3 Benchmarks/run.py --cases blk      # block-device benchmark only (not a default case)
+    python3 Benchmarks/run.py --cases net      # network benchmark only (not a default case; root)
 
 Emulators (all boot the same Image + initramfs.cpio.gz, 512M of RAM, N harts):
   trapeze          Trapeze's default: built-in SBI, no firmware in RAM, the kernel
@@ -35,6 +36,19 @@ Cases (guest console on stdout, read incrementally and timestamped on arrival):
                    metrics higher is better, so a Trapeze/QEMU ratio > 1 means Trapeze
                    is faster (the opposite of the time metrics).
 
+  net              not in the default --cases; needs root, iproute2 and python3. Creates
+                   a network namespace (deleted at the end) holding a TAP, tap0, with
+                   the host address 10.0.2.2/24: nothing leaves the machine. Each run
+                   starts a TCP sink on 10.0.2.2:5201 in the namespace and boots the
+                   emulator there (trapeze: --net tap=tap0; QEMU: -netdev
+                   tap,id=n0,ifname=tap0,script=no,downscript=no -device
+                   virtio-net-device,netdev=n0) with trapeze.run=bench-net, which gives
+                   eth0 10.0.2.15/24 and sends --net-mib MiB (default 64) of a
+                   deterministic pattern over one TCP connection. Throughput is the
+                   bytes over the sink's time from the first byte to the last, in MiB/s
+                   (higher is better, like blk). The sink hashes the stream and compares
+                   it with the pattern's hash: a wrong byte or count is a FAIL.
+
 Runs are interleaved (round 1: A B C, round 2: B C A, ...) so a change in machine
 load hits every emulator alike. Each run has a timeout (default 120 s) after which its
 whole process group is killed. Stdlib only.
@@ -60,6 +74,44 @@ CMDLINE = "console=ttyS0 earlycon=sbi panic=-1"
 FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
 BENCHES = ["bench-int", "bench-mem", "bench-fp", "bench-branch"]
 BLK_IMAGE_BYTES = 64 << 20
+NET_LABEL = "net guest→host TCP (MiB/s)"
+NET_TAP = "tap0"
+NET_HOST, NET_GUEST, NET_PORT = "10.0.2.2", "10.0.2.15", 5201
+# The TCP sink for the net case, run inside the namespace: argv = port, MiB expected.
+# Prints "listening" once it listens, then one JSON line: bytes received, monotonic
+# seconds of the first and last byte, and whether the stream equals bench-net's pattern
+# (chunk i of 1 MiB: little-endian i, then SplitMix64-finalized words 1..131071).
+NET_SINK = r'''
+import hashlib, json, socket, struct, sys, time
+port, mib = int(sys.argv[1]), int(sys.argv[2])
+M = (1 << 64) - 1
+def pattern(j):
+    z = (j * 0x9e3779b97f4a7c15) & M
+    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M
+    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M
+    return z ^ (z >> 31)
+body = struct.pack("<131071Q", *(pattern(j) for j in range(1, 131072)))
+want = hashlib.sha256()
+for i in range(mib):
+    want.update(struct.pack("<Q", i)); want.update(body)
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("%s", port)); s.listen(1); s.settimeout(float(sys.argv[3]))
+print("listening", flush=True)
+c = s.accept()[0]; c.settimeout(float(sys.argv[3]))
+c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+buf = bytearray(1 << 20); view = memoryview(buf)
+got = hashlib.sha256(); n = 0; first = last = None
+while True:
+    k = c.recv_into(buf)
+    if k == 0: break
+    last = time.monotonic()
+    if first is None: first = last
+    got.update(view[:k]); n += k
+c.close()
+print(json.dumps({"bytes": n, "first": first, "last": last,
+                  "intact": n == mib << 20 and got.digest() == want.digest()}), flush=True)
+''' % NET_HOST
 # bench-blk's measures: (line key, value key, metric label).
 BLK_MEASURES = [("seq-write", "MiBps", "blk seq-write (MiB/s)"),
                 ("seq-read", "MiBps", "blk seq-read (MiB/s)"),
@@ -85,7 +137,9 @@ def default_guest_dir():
     return os.path.join(cache, "current")
 
 
-def command_for(emu, opts, cmdline, disk=None):
+def command_for(emu, opts, cmdline, disk=None, tap=None):
+    """The emulator's command line; with `tap`, prefixed to run inside the net namespace."""
+    prefix = [opts.ip, "netns", "exec", opts.netns] if tap else []
     if emu.startswith("trapeze"):
         cmd = [opts.trapeze, "run", "--kernel", opts.kernel, "--initrd", opts.initrd,
                "--cmdline", cmdline, "--memory", "512M", "--cpus", str(opts.cpus)]
@@ -93,14 +147,74 @@ def command_for(emu, opts, cmdline, disk=None):
             cmd += ["--firmware", opts.firmware]
         if disk:
             cmd += ["--disk", disk]
-        return cmd
+        if tap:
+            cmd += ["--net", f"tap={tap}"]
+        return prefix + cmd
     cmd = [opts.qemu, "-M", "virt", "-m", "512M", "-smp", str(opts.cpus), "-nographic",
            "-no-reboot", "-bios", "default", "-kernel", opts.kernel, "-initrd", opts.initrd,
            "-append", cmdline]
     if disk:
         cmd += ["-drive", f"file={disk},if=none,format=raw,id=d0",
                 "-device", "virtio-blk-device,drive=d0"]
-    return cmd
+    if tap:
+        cmd += ["-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no",
+                "-device", "virtio-net-device,netdev=n0"]
+    return prefix + cmd
+
+
+def host(cmd):
+    """Runs a setup command; a failure stops the benchmark with its output."""
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"run.py: `{' '.join(cmd)}` failed ({r.returncode}): {(r.stderr or r.stdout).strip()}")
+
+
+def make_netns(opts):
+    """The net case's namespace: lo and tap0 (NET_HOST/24) up; nothing routes out of it."""
+    opts.netns = f"trapeze-bench-{os.getpid()}"
+    subprocess.run([opts.ip, "netns", "del", opts.netns], capture_output=True)
+    host([opts.ip, "netns", "add", opts.netns])
+    host([opts.ip, "-n", opts.netns, "link", "set", "lo", "up"])
+    host([opts.ip, "-n", opts.netns, "tuntap", "add", "dev", NET_TAP, "mode", "tap"])
+    host([opts.ip, "-n", opts.netns, "addr", "add", f"{NET_HOST}/24", "dev", NET_TAP])
+    host([opts.ip, "-n", opts.netns, "link", "set", NET_TAP, "up"])
+
+
+def start_sink(opts):
+    """Starts the TCP sink in the namespace and waits until it listens."""
+    proc = subprocess.Popen([opts.ip, "netns", "exec", opts.netns, sys.executable, "-c", NET_SINK,
+                             str(NET_PORT), str(opts.net_mib), str(opts.timeout)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, text=True)
+    ready, _, _ = select.select([proc.stdout], [], [], 30)
+    line = proc.stdout.readline() if ready else ""
+    if line.strip() != "listening":
+        kill_group(proc)
+        raise RunFailed("TCP sink did not start: " + line + proc.stderr.read())
+    return proc
+
+
+def finish_sink(proc, out_text):
+    """The sink's verdict after the guest finished: MiB/s by the host's clock."""
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        raise RunFailed("TCP sink did not finish (the guest never closed its connection)")
+    try:
+        res = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise RunFailed(f"TCP sink failed: {out.strip()} {err.strip()}")
+    if not res["intact"]:
+        raise RunFailed(f"WRONG DATA: the sink got {res['bytes']} bytes that do not match bench-net's pattern")
+    sent = [l for l in out_text.replace("\r", "").splitlines() if l.startswith("bench-net: sent ")]
+    if not sent or int(sent[-1].split()[2]) != res["bytes"]:
+        raise RunFailed("bench-net did not report sending what the sink received: " + (sent[-1] if sent else "no line"))
+    if "trapeze-run: exit=0" not in out_text:
+        raise RunFailed("bench-net did not report exit=0")
+    guest_us = int(sent[-1].split()[5])
+    return {"bytes": res["bytes"], "host_s": res["last"] - res["first"], "guest_s": guest_us / 1e6,
+            "MiBps": res["bytes"] / (1 << 20) / (res["last"] - res["first"])}
 
 
 def make_disk(path):
@@ -277,7 +391,8 @@ def main():
     ap.add_argument("--json", metavar="FILE", help="write all raw samples here")
     ap.add_argument("--cases", default="boot," + ",".join(BENCHES),
                     help="comma-separated subset of: boot," + ",".join(BENCHES) +
-                    ",blk (blk is not in the default: block-device benchmark, see above)")
+                    ",blk,net (blk and net are not in the default: block-device and network "
+                    "benchmarks, see above)")
     ap.add_argument("--emulators", default="trapeze,trapeze+opensbi,qemu+opensbi",
                     help="comma-separated subset of the default")
     ap.add_argument("--trapeze", default=os.path.join(REPO, ".build", "release", "trapeze"))
@@ -286,6 +401,8 @@ def main():
     ap.add_argument("--initrd", default=os.path.join(g, "initramfs.cpio.gz"))
     ap.add_argument("--firmware", default=FW_JUMP, help="OpenSBI for trapeze+opensbi")
     ap.add_argument("--expected", default=os.path.join(REPO, "guests", "bench", "expected.txt"))
+    ap.add_argument("--net-mib", type=int, default=64, help="MiB the net case sends per run (default 64)")
+    ap.add_argument("--ip", default=shutil.which("ip") or "/usr/sbin/ip", help="iproute2's ip (net case)")
     opts = ap.parse_args()
     if opts.quick:
         opts.runs = 1
@@ -295,7 +412,7 @@ def main():
         if e not in ("trapeze", "trapeze+opensbi", "qemu+opensbi"):
             ap.error(f"unknown emulator {e}")
     for c in cases:
-        if c not in ("boot", "blk") and c not in BENCHES:
+        if c not in ("boot", "blk", "net") and c not in BENCHES:
             ap.error(f"unknown case {c}")
     for path in (opts.kernel, opts.initrd) + ((opts.trapeze,) if any(e.startswith("trapeze") for e in emus) else ()):
         if not os.path.exists(path):
@@ -306,16 +423,26 @@ def main():
     # .build/release/trapeze while this runs, so resolve links and copy the binary.
     opts.kernel = os.path.realpath(opts.kernel)
     opts.initrd = os.path.realpath(opts.initrd)
+    if "net" in cases:
+        if os.geteuid() != 0:
+            sys.exit("run.py: the net case makes a network namespace and a TAP: run it as root")
+        if not os.path.exists(opts.ip):
+            sys.exit(f"run.py: the net case needs {opts.ip} (apt-get install iproute2)")
     snapdir = tempfile.mkdtemp(prefix="trapeze-bench-")
     opts.snapdir = snapdir  # the blk case's disk image lives here too
+    opts.netns = None
     if any(e.startswith("trapeze") for e in emus):
         snap = os.path.join(snapdir, "trapeze")
         shutil.copy2(opts.trapeze, snap)
         opts.trapeze_source = opts.trapeze
         opts.trapeze = snap
     try:
+        if "net" in cases:
+            make_netns(opts)
         return measure(opts, emus, cases, expected)
     finally:
+        if opts.netns:
+            subprocess.run([opts.ip, "netns", "del", opts.netns], capture_output=True)
         shutil.rmtree(snapdir, ignore_errors=True)
 
 
@@ -354,6 +481,8 @@ def measure(opts, emus, cases, expected):
             metrics += ["boot→ready", "boot→exit (run=true)"]
         elif case == "blk":
             metrics += [label for _, _, label in BLK_MEASURES]
+        elif case == "net":
+            metrics.append(NET_LABEL)
         else:
             metrics.append(f"{case} (after ready)")
     for m in metrics:
@@ -364,6 +493,10 @@ def measure(opts, emus, cases, expected):
     for case in cases:
         if case == "blk":
             cmdline = f"{CMDLINE} trapeze.run=bench-blk"
+            want = None
+        elif case == "net":
+            # init passes the words after "--" to the program.
+            cmdline = f"{CMDLINE} trapeze.run=bench-net -- {opts.net_mib} {NET_HOST} {NET_PORT} {NET_GUEST}"
             want = None
         else:
             cmdline = f"{CMDLINE} trapeze.run={'true' if case == 'boot' else case}"
@@ -382,12 +515,19 @@ def measure(opts, emus, cases, expected):
                 if case == "blk":
                     disk = os.path.join(opts.snapdir, "disk.img")
                     make_disk(disk)
-                cmd = command_for(emu, opts, cmdline, disk)
+                cmd = command_for(emu, opts, cmdline, disk, NET_TAP if case == "net" else None)
+                sink = None
                 try:
+                    if case == "net":
+                        sink = start_sink(opts)
                     res = run_once(cmd, want, opts.timeout)
                     if case == "blk":
                         blk = parse_blk(res["out_text"])
+                    if case == "net":
+                        net = finish_sink(sink, res["out_text"])
                 except RunFailed as e:
+                    if sink:
+                        kill_group(sink)
                     dead.add(emu)
                     msg = str(e)
                     print(f"FAIL: {msg}", flush=True)
@@ -400,7 +540,12 @@ def measure(opts, emus, cases, expected):
                     continue
                 rec = {"case": case, "emulator": emu, "run": r + 1, "command": cmd,
                        "ready_s": res["ready"], "exit_s": res["exit"], "rc": res["rc"]}
-                if case == "blk":
+                if case == "net":
+                    rec["net"] = net
+                    samples[NET_LABEL][emu].append(net["MiBps"])
+                    print(f"{net['MiBps']:.1f} MiB/s ({net['bytes']} bytes in {net['host_s']:.3f} s on the host, "
+                          f"{net['guest_s']:.3f} s in the guest) intact", flush=True)
+                elif case == "blk":
                     rec["blk"] = blk
                     for key, _, label in BLK_MEASURES:
                         samples[label][emu].append(blk[key])
@@ -433,7 +578,7 @@ def measure(opts, emus, cases, expected):
     rows = []
     for m in metrics:
         row = [m]
-        higher_better = m.startswith("blk ")
+        higher_better = m.startswith("blk ") or m.startswith("net ")
         for e in emus:
             if e in failures.get(m, {}):
                 row.append("FAIL")
@@ -456,8 +601,8 @@ def measure(opts, emus, cases, expected):
     for row in rows:
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
     print(f"(medians of {opts.runs} run(s); ratio > 1 means slower than QEMU for times"
-          + ("; for the blk rows, marked ↑, higher is better, so ratio > 1 means FASTER than QEMU)"
-             if "blk" in cases else ")"))
+          + ("; for the blk and net rows, marked ↑, higher is better, so ratio > 1 means FASTER than QEMU)"
+             if "blk" in cases or "net" in cases else ")"))
 
     if opts.json:
         with open(opts.json, "w") as f:

@@ -4,7 +4,7 @@
 Usage:
     python3 Benchmarks/virtualization.py                 # 3 runs per case, median
     python3 Benchmarks/virtualization.py --runs 5 --json /tmp/virt.json
-    python3 Benchmarks/virtualization.py --modes bare,trap --workloads fork,syscall
+    python3 Benchmarks/virtualization.py --modes bare,hw+nested --workloads fork,syscall
 
 Like Adams and Agesen's comparison of software and hardware virtualization, each workload runs
 on bare hardware and under each VMM technique, and the table shows time relative to bare next
@@ -21,7 +21,9 @@ Workload times are the guest's own "time:" lines (the guest clock is the host's 
 clock through the CLINT). A workload's exits are those of its run minus those of a run of the
 trivial "vmm-workload exit 0" in the same mode, so boot and power-off are not counted; the
 boot row shows the exits of that trivial run. Results lines must be identical in every mode
-(a mismatch is reported as FAIL). Modes: bare, trap (trap-and-emulate, shadow paging).
+(a mismatch is reported as FAIL). Modes: bare, trap+shadow (trap-and-emulate, shadow paging),
+hw+shadow (emulated H extension, shadow paging as without EPT), hw+nested (H extension,
+two-stage translation).
 """
 import argparse
 import json
@@ -37,7 +39,9 @@ CMDLINE = "console=ttyS0 panic=-1"
 WORKLOADS = ["boot", "fork", "fault", "syscall", "compute"]
 MODES = {
     "bare": ["--virt", "bare"],
-    "trap": ["--virt", "trap", "--mmu", "shadow"],
+    "trap+shadow": ["--virt", "trap", "--mmu", "shadow"],
+    "hw+shadow": ["--virt", "hw", "--mmu", "shadow"],
+    "hw+nested": ["--virt", "hw", "--mmu", "nested"],
 }
 READY = "trapeze-init: ready"
 
@@ -99,7 +103,7 @@ def measure(opts):
             rec = samples.setdefault((mode, "boot"), {"seconds": [], "exits": [], "result": "ready"})
             rec["seconds"].append(ready)
             rec["exits"].append(base_exits)
-            print(f"  run {run + 1}/{opts.runs} {mode:5} boot     {ready:7.3f} s", flush=True)
+            print(f"  run {run + 1}/{opts.runs} {mode:11} boot     {ready:7.3f} s", flush=True)
             for w in opts.workloads:
                 if w == "boot":
                     continue
@@ -111,7 +115,7 @@ def measure(opts):
                     raise RunFailed(f"{mode} {w}: result changed between runs: {rec['result']} vs {result}")
                 rec["seconds"].append(seconds)
                 rec["exits"].append(exits)
-                print(f"  run {run + 1}/{opts.runs} {mode:5} {w:8} {seconds:7.3f} s  "
+                print(f"  run {run + 1}/{opts.runs} {mode:11} {w:8} {seconds:7.3f} s  "
                       f"{sum(exits.values()):>9} exits", flush=True)
     return samples
 
@@ -140,10 +144,10 @@ def report(opts, samples):
                 failures.append(f"{mode} {w}: {rec['result']} != bare {base['result']}")
             rows.append((w, mode, t, ratio, total, top, same))
     print()
-    print(f"{'workload':8}  {'mode':5}  {'time':>9}  {'vs bare':>7}  {'exits':>9}  top exit reasons")
+    print(f"{'workload':8}  {'mode':11}  {'time':>9}  {'vs bare':>7}  {'exits':>9}  top exit reasons")
     for w, mode, t, ratio, total, top, same in rows:
         flag = "" if same else "  FAIL: result differs from bare"
-        print(f"{w:8}  {mode:5}  {t:8.3f}s  {ratio:6.2f}x  {total:>9}  {top}{flag}")
+        print(f"{w:8}  {mode:11}  {t:8.3f}s  {ratio:6.2f}x  {total:>9}  {top}{flag}")
     return rows, failures
 
 
@@ -151,7 +155,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3, help="runs of each case per mode (default 3)")
-    ap.add_argument("--modes", default="bare,trap", help="comma-separated: " + ",".join(MODES))
+    ap.add_argument("--modes", default=",".join(MODES), help="comma-separated: " + ",".join(MODES))
     ap.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated: " + ",".join(WORKLOADS))
     ap.add_argument("--timeout", type=float, default=300, help="seconds per run (default 300)")
     ap.add_argument("--trapeze", default=os.path.join(REPO, ".build", "release", "trapeze"))

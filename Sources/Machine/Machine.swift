@@ -45,8 +45,8 @@ public final class Machine: PowerControl, SBIPlatform {
     /// All the memory the harts address: the guest's RAM, plus (under a VMM) the VMM's private
     /// pages above it for shadow page tables.
     let machineMemory: GuestMemory
-    /// The trap-and-emulate VMM with `--virt trap`.
-    var vmm: TrapAndEmulateVMM?
+    /// The VMM with `--virt trap` or `--virt hw`.
+    var vmm: VirtualMachineMonitor?
     public let bus = Bus()
     public let harts: [Hart]
     let lines: [InterruptLines]
@@ -74,7 +74,13 @@ public final class Machine: PowerControl, SBIPlatform {
         try config.validate()
         self.config = config
         self.console = console
-        let vmmMemory = config.virtualization == .bare ? 0 : TrapAndEmulateVMM.privateMemory(forGuestRAM: config.memorySize)
+        let vmmMemory: UInt64
+        switch config.virtualization {
+        case .bare: vmmMemory = 0
+        case .trap: vmmMemory = TrapAndEmulateVMM.privateMemory(forGuestRAM: config.memorySize)
+        case .hw: vmmMemory = HardwareAssistVMM.privateMemory(forGuestRAM: config.memorySize,
+                                                              memory: config.effectiveMemoryVirtualization ?? .nested)
+        }
         machineMemory = try GuestMemory(base: VirtMemoryMap.dram, size: config.memorySize + vmmMemory)
         memory = vmmMemory == 0 ? machineMemory : GuestMemory(prefixOf: machineMemory, size: config.memorySize)
         code = DecodedCodeCache(memory: machineMemory)
@@ -120,8 +126,11 @@ public final class Machine: PowerControl, SBIPlatform {
         } else {
             let sbi = SupervisorBinaryInterface(platform: self, memory: memory)
             self.sbi = sbi
-            if config.virtualization == .trap {
-                let vmm = TrapAndEmulateVMM(machine: machineMemory, guestRAM: memory, bus: bus, harts: harts, hypercalls: sbi)
+            if config.virtualization != .bare {
+                let vmm: VirtualMachineMonitor = config.virtualization == .trap
+                    ? TrapAndEmulateVMM(machine: machineMemory, guestRAM: memory, bus: bus, harts: harts, hypercalls: sbi)
+                    : HardwareAssistVMM(machine: machineMemory, guestRAM: memory, bus: bus, harts: harts, hypercalls: sbi,
+                                        memory: config.effectiveMemoryVirtualization ?? .nested)
                 self.vmm = vmm
                 for hart in harts {
                     hart.reset(pc: boot.kernelEntry, privilege: .user)

@@ -12,6 +12,15 @@ public struct MachineStatistics: Sendable, Codable {
         public var instructions: UInt64
         /// Soft-TLB flushes (satp writes, sfence.vma, SUM/MXR changes, remote fences).
         public var tlbFlushes: UInt64
+        /// Soft-TLB misses and page walks (single- and two-stage) with their memory references.
+        public var translation: TranslationCounters
+    }
+
+    /// One virtio device's counters (docs/running.md lists them): its transport's and its own.
+    public struct VirtioCounters: Sendable, Codable {
+        /// The device as the guest names it, e.g. "virtio-blk vda", "virtio-net eth0", "virtio-rng".
+        public var name: String
+        public var counters: [String: UInt64]
     }
 
     public var seconds: Double
@@ -22,6 +31,8 @@ public struct MachineStatistics: Sendable, Codable {
     public var sbiCalls: [String: UInt64]
     /// The VMM's counters with `--virt trap` (nil on bare hardware).
     public var vmm: VMMStatistics?
+    /// The virtio devices in slot order (disks, rng, console, networks).
+    public var virtio: [VirtioCounters]
 
     public var instructions: UInt64 { harts.reduce(0) { $0 + $1.instructions } }
     /// Guest instructions per host second, in millions.
@@ -38,24 +49,41 @@ public struct MachineStatistics: Sendable, Codable {
         for h in harts {
             rows.append(("hart \(h.hart) instructions", "\(h.instructions)"))
             rows.append(("hart \(h.hart) TLB flushes", "\(h.tlbFlushes)"))
+            let t = h.translation
+            rows.append(("hart \(h.hart) TLB misses", "\(t.misses)"))
+            if t.walks > 0 {
+                rows.append(("hart \(h.hart) page walks", "\(t.walks) (\(Self.perWalk(t.walkReferences, t.walks)) PTE reads each)"))
+            }
+            if t.twoStageWalks > 0 {
+                rows.append(("hart \(h.hart) two-stage walks", "\(t.twoStageWalks) (\(Self.perWalk(t.twoStageReferences, t.twoStageWalks)) PTE reads each)"))
+            }
         }
         for (name, count) in sbiCalls.sorted(by: { $0.key < $1.key }) {
             rows.append(("SBI \(name) calls", "\(count)"))
         }
         if let vmm { rows += Self.rows(vmm) }
+        for device in virtio {
+            rows.append((device.name, ""))
+            for (name, count) in device.counters.sorted(by: { $0.key < $1.key }) { rows.append(("  \(name)", "\(count)")) }
+        }
         let width = rows.map(\.0.count).max() ?? 0
-        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
+        return rows.map { $0.1.isEmpty ? $0.0 : $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
             .joined(separator: "\n")
     }
 }
 
 extension MachineStatistics {
+    static func perWalk(_ references: UInt64, _ walks: UInt64) -> String {
+        String(format: "%.2f", walks > 0 ? Double(references) / Double(walks) : 0)
+    }
+
     static func rows(_ v: VMMStatistics) -> [(String, String)] {
-        var rows: [(String, String)] = [("VMM exits", "\(v.totalExits)")]
+        var rows: [(String, String)] = [("VMM", v.technique), ("VMM exits", "\(v.totalExits)")]
         for (reason, n) in v.exits.sorted(by: { $0.value > $1.value }) { rows.append(("  exits: \(reason)", "\(n)")) }
         for (csr, n) in v.emulatedCSRs.sorted(by: { $0.value > $1.value }) { rows.append(("  emulated CSR \(csr)", "\(n)")) }
+        rows.append(("time in VMM", String(format: "%.3f s", v.secondsInVMM)))
+        guard v.technique.hasSuffix("shadow") else { return rows }
         rows += [
-            ("time in VMM", String(format: "%.3f s", v.secondsInVMM)),
             ("shadow roots built", "\(v.shadowBuilds)"),
             ("shadow cache hits", "\(v.shadowCacheHits)"),
             ("shadow entries filled", "\(v.shadowFills)"),
@@ -84,9 +112,10 @@ extension Machine {
         }
         return MachineStatistics(
             seconds: seconds,
-            harts: harts.map { .init(hart: $0.id, instructions: $0.instret, tlbFlushes: $0.tlbFlushCount) },
+            harts: harts.map { .init(hart: $0.id, instructions: $0.instret, tlbFlushes: $0.tlbFlushCount, translation: $0.translationCounters) },
             codeInvalidations: code.invalidations,
             sbiCalls: sbiCalls,
-            vmm: vmm?.statistics())
+            vmm: vmm?.statistics(),
+            virtio: zip(VirtioSlots.names(virtio.map(\.device)), virtio).map { .init(name: $0, counters: $1.statistics) })
     }
 }

@@ -21,8 +21,18 @@ public struct VMConfig: Sendable {
     public var console: ConsoleDevice
     /// How the guest kernel runs: on the bare hart or under the VMM (`--virt`).
     public var virtualization: VirtualizationMode = .bare
-    /// How the VMM virtualizes memory (`--mmu`); only used under a VMM.
-    public var memoryVirtualization: MemoryVirtualization = .shadow
+    /// How the VMM virtualizes memory (`--mmu`); nil picks the technique's own: shadow page
+    /// tables for trap-and-emulate, nested paging for hardware assist.
+    public var memoryVirtualization: MemoryVirtualization?
+
+    /// The memory technique in effect (nil on bare hardware).
+    public var effectiveMemoryVirtualization: MemoryVirtualization? {
+        switch virtualization {
+        case .bare: return nil
+        case .trap: return memoryVirtualization ?? .shadow
+        case .hw: return memoryVirtualization ?? .nested
+        }
+    }
     /// virtio-net devices on host TAP interfaces, in the order the guest names them (eth0, eth1, ...).
     public var networks: [NetConfig] = []
 

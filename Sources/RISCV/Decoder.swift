@@ -210,6 +210,8 @@ public enum Decoder {
         if funct3 == 0 {
             guard rd == 0 else { return .illegal }
             if funct7 == 0x09 { return DecodedInstruction(op: .sfenceVMA, rs1: rs1, rs2: rs2) }
+            if funct7 == 0x11 { return DecodedInstruction(op: .hfenceVVMA, rs1: rs1, rs2: rs2) }
+            if funct7 == 0x31 { return DecodedInstruction(op: .hfenceGVMA, rs1: rs1, rs2: rs2) }
             guard rs1 == 0 else { return .illegal }
             switch w >> 20 {
             case 0x000: return DecodedInstruction(op: .ecall)
@@ -220,10 +222,40 @@ public enum Decoder {
             default: return .illegal
             }
         }
+        if funct3 == 4 { return decodeHypervisorLoadStore(funct7: funct7, rd: rd, rs1: rs1, rs2: rs2) }
         let csr = Int64(w >> 20)
         guard let op = csrOps[Int(funct3)] else { return .illegal }
         // rs1 holds the register, or the 5-bit zero-extended immediate for the *i forms.
         return DecodedInstruction(op: op, rd: xd(rd), rs1: rs1, imm: csr)
+    }
+
+    /// HLV, HLVX and HSV (privileged spec 8.3.1): SYSTEM with funct3 = 4; funct7 gives the size
+    /// and load or store, and a load's rs2 field the variant (0 signed, 1 unsigned, 3 HLVX).
+    static func decodeHypervisorLoadStore(funct7: UInt32, rd: UInt32, rs1: UInt8, rs2: UInt8) -> DecodedInstruction {
+        let op: Opcode?
+        switch (funct7, rs2) {
+        case (0x30, 0): op = .hlvB
+        case (0x30, 1): op = .hlvBU
+        case (0x32, 0): op = .hlvH
+        case (0x32, 1): op = .hlvHU
+        case (0x32, 3): op = .hlvxHU
+        case (0x34, 0): op = .hlvW
+        case (0x34, 1): op = .hlvWU
+        case (0x34, 3): op = .hlvxWU
+        case (0x36, 0): op = .hlvD
+        default: op = nil
+        }
+        if let op { return DecodedInstruction(op: op, rd: xd(rd), rs1: rs1) }
+        let store: Opcode
+        switch funct7 {
+        case 0x31: store = .hsvB
+        case 0x33: store = .hsvH
+        case 0x35: store = .hsvW
+        case 0x37: store = .hsvD
+        default: return .illegal
+        }
+        guard rd == 0 else { return .illegal }
+        return DecodedInstruction(op: store, rs1: rs1, rs2: rs2)
     }
 
     static func decodeAtomic(_ w: UInt32, funct3: UInt32, rd: UInt32, rs1: UInt8, rs2: UInt8) -> DecodedInstruction {

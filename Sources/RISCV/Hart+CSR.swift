@@ -19,29 +19,53 @@ public enum CSR {
     public static let pmpcfg0: UInt16 = 0x3A0, pmpaddr0: UInt16 = 0x3B0
     public static let mcycle: UInt16 = 0xB00, minstret: UInt16 = 0xB02
 
-    /// RV64 with I, M, A, F, D, C, S and U.
-    public static let misaValue: UInt64 = (2 << 62) | 0x14112D
+    /// RV64 with I, M, A, F, D, C, H, S and U. Read-only: H cannot be turned off (privileged
+    /// spec 8 only encourages a writable misa.H).
+    public static let misaValue: UInt64 = (2 << 62) | 0x1411AD
 }
 
 extension Hart {
     /// Raises illegal-instruction unless the CSR exists, the privilege suffices, and (for writes)
-    /// it is not read-only (privileged spec 2.1).
+    /// it is not read-only (privileged spec 2.1). With V=1, an access HS-mode could make raises
+    /// virtual-instruction instead (privileged spec 8.6.1): the CSR number of an H or VS CSR from
+    /// VS or VU, an S CSR from VU, and the counter, satp (VTVM) cases below. FS gating stays
+    /// illegal-instruction in every mode.
     func checkCSRAccess(_ csr: UInt16, write: Bool) throws(Exception) {
-        let required = (csr >> 8) & 3
-        if UInt8(required) > privilege.rawValue { throw Exception(.illegalInstruction) }
+        // Bits 9:8 give the lowest level that may access it: U, S, H (HS-mode, so S), M.
+        let level = (csr >> 8) & 3
         if write && (csr >> 10) == 3 { throw Exception(.illegalInstruction) }
+        guard Self.implemented(csr) || (CSR.fflags...CSR.fcsr).contains(csr) else {
+            throw Exception(.illegalInstruction)
+        }
+        if level == 3 && privilege != .machine { throw Exception(.illegalInstruction) }
+        if level != 0 && privilege == .user && !virtualized { throw Exception(.illegalInstruction) }
         switch csr {
         case CSR.fflags, CSR.frm, CSR.fcsr:
-            if mstatus & Mstatus.fs == 0 { throw Exception(.illegalInstruction) }
+            if !floatingPointEnabled { throw Exception(.illegalInstruction) }
         case 0xC00...0xC1F:
-            // Counter access below M-mode is gated by mcounteren (and scounteren for U-mode).
+            // Counter access below M-mode is gated by mcounteren, then (V=1) hcounteren, then
+            // (U and VU) scounteren (privileged spec 3.1.11, 4.1.5, 8.2.6).
             let bit = UInt64(1) << UInt64(csr - 0xC00)
             if privilege < .machine && mcounteren & bit == 0 { throw Exception(.illegalInstruction) }
-            if privilege == .user && scounteren & bit == 0 { throw Exception(.illegalInstruction) }
+            if virtualized && hyp.hcounteren & bit == 0 { throw Exception(.virtualInstruction) }
+            if privilege == .user && scounteren & bit == 0 {
+                throw Exception(virtualized ? .virtualInstruction : .illegalInstruction)
+            }
         case CSR.satp:
-            if privilege == .supervisor && mstatus & Mstatus.tvm != 0 { throw Exception(.illegalInstruction) }
+            if virtualized {
+                if privilege == .supervisor && hyp.hstatus & Hstatus.vtvm != 0 { throw Exception(.virtualInstruction) }
+            } else if privilege == .supervisor && mstatus & Mstatus.tvm != 0 {
+                throw Exception(.illegalInstruction)
+            }
+        case CSR.hgatp:
+            if !virtualized && privilege == .supervisor && mstatus & Mstatus.tvm != 0 {
+                throw Exception(.illegalInstruction)
+            }
         default:
-            if !Self.implemented(csr) { throw Exception(.illegalInstruction) }
+            break
+        }
+        if virtualized && (level == 2 || (level == 1 && privilege == .user)) {
+            throw Exception(.virtualInstruction)
         }
     }
 
@@ -57,7 +81,7 @@ extension Hart {
         case 0x3B0...0x3EF: return true           // pmpaddr0..63
         case 0xB00...0xB1F, 0xC00...0xC1F: return csr != 0xB01 // mcycle, minstret, mhpmcounterN (no mtime)
         case 0x323...0x33F: return true           // mhpmevent3..31
-        default: return false
+        default: return implementedByHypervisorExtension(csr)
         }
     }
 
@@ -68,7 +92,8 @@ extension Hart {
         case CSR.fcsr: return UInt64(frm) << 5 | UInt64(fflags)
         case CSR.cycle, CSR.mcycle: return instret &+ retiredInSlice &- cycleOffset
         case CSR.instret, CSR.minstret: return instret &+ retiredInSlice &- instretOffset
-        case CSR.time: return timer.mtime
+        // VS-mode and VU-mode read time + htimedelta (privileged spec 8.2.7).
+        case CSR.time: return virtualized ? timer.mtime &+ hyp.htimedelta : timer.mtime
         case CSR.sstatus: return statusWithSD & Mstatus.supervisorView
         case CSR.sie: return mie & mideleg
         case CSR.stvec: return stvec
@@ -85,7 +110,7 @@ extension Hart {
         case CSR.mstatus: return statusWithSD
         case CSR.misa: return CSR.misaValue
         case CSR.medeleg: return medeleg
-        case CSR.mideleg: return mideleg
+        case CSR.mideleg: return mideleg | Delegation.virtualSupervisorInterrupts
         case CSR.mie: return mie
         case CSR.mtvec: return mtvec
         case CSR.mcounteren: return mcounteren
@@ -99,6 +124,7 @@ extension Hart {
         case 0x3A0: return pmpcfg.0
         case 0x3A2: return pmpcfg.1
         case 0x3B0...0x3BF: return pmpaddr[Int(csr - 0x3B0)]
+        case 0x200...0x2FF, 0x600...0x6FF, CSR.mtinst, CSR.mtval2, CSR.hgeip: return readHypervisorCSR(csr)
         default: return 0 // hpm counters and events, unimplemented PMP entries: hardwired zero
         }
     }
@@ -110,10 +136,10 @@ extension Hart {
     /// Writes a CSR after `checkCSRAccess`. WARL fields keep legal values only.
     func writeCSR(_ csr: UInt16, _ value: UInt64) {
         switch csr {
-        case CSR.fflags: fflags = UInt32(value & 0x1f); mstatus |= Mstatus.fsDirty
-        case CSR.frm: frm = UInt8(value & 7); mstatus |= Mstatus.fsDirty
+        case CSR.fflags: fflags = UInt32(value & 0x1f); markFloatingPointDirty()
+        case CSR.frm: frm = UInt8(value & 7); markFloatingPointDirty()
         case CSR.fcsr:
-            fflags = UInt32(value & 0x1f); frm = UInt8((value >> 5) & 7); mstatus |= Mstatus.fsDirty
+            fflags = UInt32(value & 0x1f); frm = UInt8((value >> 5) & 7); markFloatingPointDirty()
         // The write replaces the writing instruction's own increment (Zicsr, "CSR access
         // ordering"), and `instret` is bumped after the instruction: hence the + 1.
         case CSR.mcycle: cycleOffset = instret &+ retiredInSlice &+ 1 &- value
@@ -136,7 +162,7 @@ extension Hart {
         case CSR.mstatus: writeStatus((mstatus & ~Mstatus.writable) | (value & Mstatus.writable))
         case CSR.medeleg: medeleg = value & Delegation.medelegWritable
         case CSR.mideleg: mideleg = value & Delegation.midelegWritable; sliceBreak = true
-        case CSR.mie: mie = value & 0xAAA; sliceBreak = true
+        case CSR.mie: mie = value & Self.machineEnableWritable; sliceBreak = true
         case CSR.mtvec: mtvec = legalTvec(value)
         case CSR.mcounteren: mcounteren = value & 0xffff_ffff
         case CSR.menvcfg: menvcfg = value & 1
@@ -146,7 +172,8 @@ extension Hart {
         case CSR.mcause: mcause = value
         case CSR.mtval: mtval = value
         case CSR.mip:
-            let writable: UInt64 = 0x222
+            // SSIP, STIP, SEIP, and VSSIP (an alias of hip.VSSIP, privileged spec 8.4.3).
+            let writable: UInt64 = 0x222 | InterruptLines.virtualSupervisorSoftware
             mipSoftware = (mipSoftware & ~writable) | (value & writable)
             sliceBreak = true
         case 0x3A0: pmpcfg.0 = legalPMPConfig(value, old: pmpcfg.0); pmpChanged()
@@ -154,6 +181,7 @@ extension Hart {
         case 0x3B0...0x3BF:
             let i = Int(csr - 0x3B0)
             if !pmpAddressLocked(i) { pmpaddr[i] = value & ((1 << 54) - 1); pmpChanged() }
+        case 0x200...0x2FF, 0x600...0x6FF, CSR.mtinst, CSR.mtval2: writeHypervisorCSR(csr, value)
         default: break // read-only zero: hpm counters and events, PMP entries past 16
         }
     }
@@ -173,7 +201,7 @@ extension Hart {
             tlb.flushAll()
             invalidateFetchShortcut()
         }
-        if changed & (Mstatus.mprv | Mstatus.mpp) != 0 { updateDataPrivilege() }
+        if changed & (Mstatus.mprv | Mstatus.mpp | Mstatus.mpv) != 0 { updateDataPrivilege() }
         if changed & (Mstatus.mie | Mstatus.sie) != 0 { sliceBreak = true }
     }
 
@@ -228,18 +256,20 @@ extension Hart {
         default: operand = UInt64(d.rs1); writes = d.rs1 != 0
         }
         try checkCSRAccess(csr, write: writes)
-        let old = readCSR(csr)
+        // With V=1 the S CSR numbers reach the VS CSRs (privileged spec 8.2).
+        let target = virtualized ? CSR.virtualSupervisorAlias(csr) : csr
+        let old = readCSR(target)
         if writes {
             // mip.SEIP reads as software bit | external line, but only the software bits take
             // part in a read-modify-write, or a csrs of STIP would latch the line (spec 3.1.9).
-            let modified = csr == CSR.mip ? mipSoftware : old
+            let modified = target == CSR.mip ? mipSoftware : old
             let new: UInt64
             switch d.op {
             case .csrrw, .csrrwi: new = operand
             case .csrrs, .csrrsi: new = modified | operand
             default: new = modified & ~operand
             }
-            writeCSR(csr, new)
+            writeCSR(target, new)
         }
         x[Int(d.rd)] = old
         pc &+= UInt64(d.length)

@@ -175,10 +175,11 @@ extension Hart {
             try executeWfi(next)
             return self.pc
         case .sfenceVMA:
-            if privilege == .user || (privilege == .supervisor && mstatus & Mstatus.tvm != 0) {
-                throw Exception(.illegalInstruction)
-            }
-            flushTranslations()
+            try executeSfenceVMA()
+            return next
+        case .hfenceVVMA, .hfenceGVMA, .hlvB, .hlvBU, .hlvH, .hlvHU, .hlvxHU, .hlvW, .hlvWU, .hlvxWU, .hlvD,
+             .hsvB, .hsvH, .hsvW, .hsvD:
+            try executeHypervisorInstruction(d)
             return next
 
         case .lrW, .scW, .amoswapW, .amoaddW, .amoxorW, .amoandW, .amoorW, .amominW, .amomaxW, .amominuW, .amomaxuW,
@@ -204,6 +205,8 @@ extension Hart {
         switch privilege {
         case .user: throw Exception(.environmentCallFromU)
         case .supervisor:
+            // A VS-mode ecall is the guest's, for its hypervisor: never the built-in SBI's.
+            if virtualized { throw Exception(.environmentCallFromVS) }
             if let handler = supervisorCalls, handler.handleSupervisorCall(from: self) {
                 pc &+= 4
                 return
@@ -214,14 +217,33 @@ extension Hart {
     }
 
     func executeWfi(_ next: UInt64) throws(Exception) {
-        // WFI is illegal in U-mode, and in S-mode when mstatus.TW is set (privileged spec 3.1.6.5).
-        if privilege == .user || (privilege == .supervisor && mstatus & Mstatus.tw != 0) {
+        // WFI is illegal in U-mode, and below M-mode when mstatus.TW is set (privileged spec
+        // 3.1.6.5, 8.4.1). With TW clear, it is a virtual instruction in VU-mode, and in VS-mode
+        // when hstatus.VTW is set (8.6.1).
+        if privilege < .machine && mstatus & Mstatus.tw != 0 { throw Exception(.illegalInstruction) }
+        if virtualized {
+            if privilege == .user || hyp.hstatus & Hstatus.vtw != 0 { throw Exception(.virtualInstruction) }
+        } else if privilege == .user {
             throw Exception(.illegalInstruction)
         }
         pc = next
         if !wakeupPending {
             runState = .waitingForInterrupt
             sliceBreak = true
+        }
+    }
+
+    /// SFENCE.VMA: a supervisor instruction, trapped in HS-mode by mstatus.TVM (privileged spec
+    /// 3.1.6.5) and in VS-mode by hstatus.VTVM, where it fences only the VS-stage (8.5.3).
+    func executeSfenceVMA() throws(Exception) {
+        if virtualized {
+            if privilege == .user || hyp.hstatus & Hstatus.vtvm != 0 { throw Exception(.virtualInstruction) }
+            flushGuestTranslations()
+        } else {
+            if privilege == .user || (privilege == .supervisor && mstatus & Mstatus.tvm != 0) {
+                throw Exception(.illegalInstruction)
+            }
+            flushTranslations()
         }
     }
 

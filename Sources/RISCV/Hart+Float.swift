@@ -14,12 +14,23 @@ extension Hart {
 
     @inline(__always) func setSingle(_ i: UInt8, _ v: UInt32) {
         f[Int(i)] = Self.boxMask | UInt64(v)
-        mstatus |= Mstatus.fsDirty
+        markFloatingPointDirty()
     }
 
     @inline(__always) func setDouble(_ i: UInt8, _ v: UInt64) {
         f[Int(i)] = v
+        markFloatingPointDirty()
+    }
+
+    /// With V=1 both sstatus.FS and vsstatus.FS are in effect: either Off makes FP instructions
+    /// illegal (never virtual-instruction), and a change sets both to Dirty (privileged spec 8.2.11).
+    @inline(__always) var floatingPointEnabled: Bool {
+        mstatus & Mstatus.fs != 0 && (!virtualized || hyp.vsstatus & Mstatus.fs != 0)
+    }
+
+    @inline(__always) func markFloatingPointDirty() {
         mstatus |= Mstatus.fsDirty
+        if virtualized { hyp.vsstatus |= Mstatus.fsDirty }
     }
 
     /// The rounding mode to use: the instruction's, or frm when it says dynamic (7). Reserved
@@ -33,12 +44,12 @@ extension Hart {
     @inline(__always) func accrue(_ flags: UInt32) {
         if flags != 0 {
             fflags |= flags
-            mstatus |= Mstatus.fsDirty
+            markFloatingPointDirty()
         }
     }
 
     func executeFloat(_ d: DecodedInstruction) throws(Exception) {
-        guard mstatus & Mstatus.fs != 0 else { throw Exception(.illegalInstruction) }
+        guard floatingPointEnabled else { throw Exception(.illegalInstruction) }
         let x = self.x
         let rd = d.rd, rs1 = d.rs1, rs2 = d.rs2, rs3 = d.rs3
         var fl: UInt32 = 0

@@ -25,18 +25,22 @@ public enum SatpMode: UInt64, Sendable {
 extension Hart {
     var satpMode: SatpMode { SatpMode(rawValue: satp >> 60) ?? .bare }
 
-    /// Recomputes the effective privilege of loads and stores and the TLB sets in use; called
-    /// whenever the privilege or mstatus.MPRV/MPP change.
+    /// Recomputes the effective privilege and virtualization mode of loads and stores and the
+    /// TLB sets in use; called whenever the privilege, V or mstatus.MPRV/MPP/MPV change. With
+    /// MPRV in M-mode, loads and stores act as though in mode MPP with V = MPV (privileged spec
+    /// 8.4.1; MPV is ignored when MPP = M).
     @inline(__always)
     func updateDataPrivilege() {
         if privilege == .machine && mstatus & Mstatus.mprv != 0 {
             dataPrivilege = Privilege(rawValue: UInt8((mstatus >> Mstatus.mppShift) & 3)) ?? .user
+            dataVirtualized = dataPrivilege != .machine && mstatus & Mstatus.mpv != 0
         } else {
             dataPrivilege = privilege
+            dataVirtualized = virtualized
         }
-        fetchSet = tlb.set(privilege, .fetch)
-        loadSet = tlb.set(dataPrivilege, .load)
-        storeSet = tlb.set(dataPrivilege, .store)
+        fetchSet = tlb.set(privilege, virtualized: virtualized, .fetch)
+        loadSet = tlb.set(dataPrivilege, virtualized: dataVirtualized, .load)
+        storeSet = tlb.set(dataPrivilege, virtualized: dataVirtualized, .store)
         invalidateFetchShortcut()
     }
 
@@ -44,6 +48,13 @@ extension Hart {
     public func flushTranslations() {
         tlb.flushAll()
         invalidateFetchShortcut()
+    }
+
+    /// Drops the cached two-stage (V=1) translations only: what vsatp, hgatp, vsstatus.SUM/MXR,
+    /// SFENCE.VMA with V=1 and HFENCE.VVMA/GVMA change (privileged spec 8.5.3, 8.3.2).
+    func flushGuestTranslations() {
+        tlb.flushGuest()
+        if virtualized { invalidateFetchShortcut() }
     }
 
     /// Forgets the current fetch page. The interpreter loop keeps a copy in locals, so it is
@@ -55,11 +66,18 @@ extension Hart {
     }
 
     /// Translates `va` for `access` at the effective privilege; throws the page or access fault
-    /// the spec prescribes, with tval = va.
+    /// the spec prescribes, with tval = va. With V=1 (effective, for data), two-stage translation
+    /// (Hart+GuestTranslation).
     func translate(_ va: UInt64, _ access: AccessType) throws(Exception) -> UInt64 {
         let priv = access == .fetch ? privilege : dataPrivilege
+        translationCounters.misses &+= 1
+        if access == .fetch ? virtualized : dataVirtualized {
+            translationCounters.twoStageWalks &+= 1
+            return try translateGuest(va, access, priv)
+        }
         let mode = satpMode
         if priv == .machine || mode == .bare { return va }
+        translationCounters.walks &+= 1
         return try walk(va, access, priv, mode)
     }
 
@@ -77,6 +95,7 @@ extension Hart {
             let vpn = (va >> (12 + 9 * UInt64(level))) & 0x1ff
             let pteAddress = table &+ vpn &* 8
             // The walker's own accesses are checked by PMP as S-mode loads (privileged spec 3.7.1).
+            translationCounters.walkReferences &+= 1
             guard pmpAllows(pteAddress, size: 8, .load, .supervisor), var pte: UInt64 = memory.load(pteAddress) else {
                 throw Exception(access.accessFault, tval: va)
             }

@@ -21,9 +21,10 @@ extension Hart {
     /// Reads a doubleword at an S-mode virtual address as a load would, without raising a trap.
     public func readVirtual64(_ va: UInt64) -> UInt64? {
         do throws(Exception) {
-            let saved = dataPrivilege
-            defer { dataPrivilege = saved }
+            let saved = (dataPrivilege, dataVirtualized)
+            defer { (dataPrivilege, dataVirtualized) = saved }
             dataPrivilege = .supervisor
+            dataVirtualized = false
             let pa = try translate(va, .load)
             return memory.load(pa)
         } catch {
@@ -42,4 +43,20 @@ extension Hart {
 extension Hart {
     /// Soft-TLB flushes so far, for statistics.
     public var tlbFlushCount: UInt64 { tlb.flushes }
+}
+
+/// What address translation cost a hart: counted on the slow path only (a soft-TLB hit costs
+/// nothing and is not counted).
+public struct TranslationCounters: Sendable, Codable, Equatable {
+    /// Translations the soft TLB could not answer (RAM pages it does not hold, every MMIO access).
+    public var misses: UInt64 = 0
+    /// Single-stage page walks (satp) and the PTEs they read.
+    public var walks: UInt64 = 0
+    public var walkReferences: UInt64 = 0
+    /// Two-stage walks (V=1: VS-stage through vsatp, each of its PTEs and the result through the
+    /// G-stage) and the PTEs they read in both stages.
+    public var twoStageWalks: UInt64 = 0
+    public var twoStageReferences: UInt64 = 0
+
+    public init() {}
 }

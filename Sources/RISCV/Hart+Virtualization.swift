@@ -30,12 +30,15 @@ extension Hart {
         if fetchVPN == va >> 12 { invalidateFetchShortcut() }
     }
 
-    /// The real mie: the pending interrupts that make the guest exit.
+    /// The supervisor-level bits of the real mie (SSIE, STIE, SEIE): the pending interrupts that
+    /// make the guest exit. Other bits of mie (the VS-level ones a guest under the H extension
+    /// owns) are left alone.
     public var interruptEnable: UInt64 {
-        get { mie }
+        get { mie & 0x222 }
         set {
-            guard newValue & 0xAAA != mie else { return }
-            mie = newValue & 0xAAA
+            let new = (mie & ~0x222) | (newValue & 0x222)
+            guard new != mie else { return }
+            mie = new
             sliceBreak = true
         }
     }

@@ -29,6 +29,9 @@ public final class Hart {
 
     public var pc: UInt64 = 0
     public internal(set) var privilege: Privilege = .machine
+    /// The virtualization mode V (privileged spec 8.1): true in VS-mode and VU-mode, where
+    /// addresses go through two-stage translation and the VS CSRs stand in for the S CSRs.
+    public internal(set) var virtualized = false
     public var runState: HartRunState = .running
 
     // Machine-level CSRs.
@@ -61,6 +64,9 @@ public final class Hart {
     var scounteren: UInt64 = 0
     var senvcfg: UInt64 = 0
 
+    /// Hypervisor-extension CSRs (see HypervisorCSRs.swift).
+    var hyp = HypervisorCSRs()
+
     // Floating-point control and status.
     var fflags: UInt32 = 0
     var frm: UInt8 = 0
@@ -88,12 +94,16 @@ public final class Hart {
     var yieldRequested = false
 
     let tlb: SoftTLB
+    /// Soft-TLB misses and the page walks they caused, for statistics (slow path only).
+    public internal(set) var translationCounters = TranslationCounters()
     /// Current fetch page: virtual page number and its decoded slots, valid while privilege,
     /// translation and the page's code are unchanged.
     var fetchVPN: UInt64 = .max
     var fetchSlots: UnsafeMutablePointer<DecodedInstruction>
     /// Effective privilege for loads and stores (MPRV applies MPP in M-mode).
     var dataPrivilege: Privilege = .machine
+    /// Effective virtualization mode for loads and stores (MPRV applies MPV in M-mode).
+    var dataVirtualized = false
     /// The soft-TLB sets of the current privilege (fetch) and effective data privilege.
     var fetchSet: UnsafeMutablePointer<TLBEntry>
     var loadSet: UnsafeMutablePointer<TLBEntry>
@@ -150,6 +160,7 @@ public final class Hart {
         f.initialize(repeating: 0, count: 32)
         self.pc = pc
         self.privilege = privilege
+        virtualized = false
         mstatus = Mstatus.initial
         medeleg = 0; mideleg = 0; mie = 0; mipSoftware = 0
         mtvec = 0; mscratch = 0; mepc = 0; mcause = 0; mtval = 0
@@ -158,6 +169,7 @@ public final class Hart {
         pmpaddr.initialize(repeating: 0, count: 16)
         pmpActive = false
         stvec = 0; sscratch = 0; sepc = 0; scause = 0; stval = 0; satp = 0; scounteren = 0; senvcfg = 0
+        hyp = HypervisorCSRs()
         fflags = 0; frm = 0
         reservation = nil
         supervisorTimerCompare = .max
@@ -211,11 +223,14 @@ enum Mstatus {
     static let tvm: UInt64 = 1 << 20
     static let tw: UInt64 = 1 << 21
     static let tsr: UInt64 = 1 << 22
+    /// GVA and MPV (hypervisor extension, privileged spec 8.4.1).
+    static let gva: UInt64 = 1 << 38
+    static let mpv: UInt64 = 1 << 39
     /// UXL = SXL = 2 (64-bit), read-only.
     static let xlen: UInt64 = (2 << 32) | (2 << 34)
     static let sd: UInt64 = 1 << 63
     static let initial: UInt64 = xlen
-    static let writable: UInt64 = sie | mie | spie | mpie | spp | mpp | fs | mprv | sum | mxr | tvm | tw | tsr
+    static let writable: UInt64 = sie | mie | spie | mpie | spp | mpp | fs | mprv | sum | mxr | tvm | tw | tsr | gva | mpv
     /// What sstatus reads: UXL is visible, SXL (bits 35:34) is not (privileged spec 4.1.1).
     static let supervisorView: UInt64 = sie | spie | spp | fs | sum | mxr | (2 << 32) | sd
     static let supervisorWritable: UInt64 = sie | spie | spp | fs | sum | mxr
@@ -225,6 +240,8 @@ enum Delegation {
     /// Every exception S-mode can take: all but ecall from S and M (which go to the SBI).
     static let supervisorExceptions: UInt64 = 0xB1FF
     static let supervisorInterrupts: UInt64 = 0x222
-    static let medelegWritable: UInt64 = 0xB3FF
+    /// Everything but ecall from M (11) and the reserved codes: with the hypervisor extension
+    /// that includes ecall from VS (10), guest-page faults and virtual instruction (20-23).
+    static let medelegWritable: UInt64 = 0xF0_B7FF
     static let midelegWritable: UInt64 = 0x222
 }

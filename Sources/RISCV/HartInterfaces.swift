@@ -23,6 +23,10 @@ public enum HartRunState: Sendable, Equatable {
 /// `--virt trap`, which runs the guest kernel in U-mode and emulates what traps. Called at the
 /// faulting instruction with the hart's pc on it; the handler resumes the hart by setting its
 /// pc, privilege and translation root.
+///
+/// With the hypervisor extension, a trap from V=1 that hedeleg/hideleg delegate to VS-mode is
+/// taken by the hart itself; any other trap comes here with V, the privilege and the pc still
+/// the guest's, after htval, htinst and hstatus.GVA were written (see Hart+Hypervisor.swift).
 public protocol HartTrapHandler: AnyObject {
     func handleTrap(_ hart: Hart, cause: UInt64, tval: UInt64, isInterrupt: Bool)
 }

@@ -20,6 +20,10 @@ public enum Opcode: UInt8, Sendable {
     case fence, fenceI, ecall, ebreak
     // Privileged
     case mret, sret, wfi, sfenceVMA
+    // Hypervisor (privileged spec 8.3): fences, and virtual-machine loads and stores
+    case hfenceVVMA, hfenceGVMA
+    case hlvB, hlvBU, hlvH, hlvHU, hlvxHU, hlvW, hlvWU, hlvxWU, hlvD
+    case hsvB, hsvH, hsvW, hsvD
     // Zicsr
     case csrrw, csrrs, csrrc, csrrwi, csrrsi, csrrci
     // M

@@ -11,6 +11,13 @@ struct TLBEntry {
 /// privilege (U, S, M) and access type (fetch, load, store), so privilege switches need no flush.
 /// Permissions are checked when an entry is filled; an entry exists only if the access is allowed.
 ///
+/// The virtualization mode V is part of the set index, like a V bit in a hardware TLB's tag:
+/// VU and VS have sets of their own, which hold two-stage (guest virtual to host) translations.
+/// A V=1 access can never hit an entry filled with V=0 or the reverse, and entering or leaving
+/// a guest needs no flush. The guest sets are flushed on their own (vsatp, hgatp, vsstatus.SUM
+/// or MXR, SFENCE.VMA with V=1, HFENCE.*) and cleared only when they were used, so flushes
+/// of a hart that never runs a guest cost what they did before.
+///
 /// The sets come in a few contexts, each caching one translation root. On bare hardware only
 /// context 0 is used and a satp write flushes it. Under a VMM, whose shadow roots change only
 /// through the VMM (which flushes what it changes), a root switch selects the context that
@@ -18,7 +25,9 @@ struct TLBEntry {
 /// and kernel shadows without losing either one's entries.
 final class SoftTLB {
     static let entriesPerSet = 256
-    static let setsPerContext = 9
+    /// Per context: U, S, M (V=0), then VU, VS (V=1), each with fetch, load and store sets.
+    static let setsPerContext = 15
+    static let hostSets = 9
     static let contexts = 4
     static let invalidVPN: UInt64 = .max
     static let noRoot: UInt64 = .max
@@ -33,8 +42,10 @@ final class SoftTLB {
     private var roots = [UInt64](repeating: SoftTLB.noRoot, count: SoftTLB.contexts)
     private var lastUse = [UInt64](repeating: 0, count: SoftTLB.contexts)
     private var clock: UInt64 = 0
-    /// Contexts that may hold entries (bit per context), so a flush touches only those.
+    /// Contexts that may hold entries (bit per context), so a flush touches only those; and
+    /// contexts whose V=1 sets may hold entries (marked when one is filled).
     private var used: UInt32 = 1
+    private var guestUsed: UInt32 = 0
 
     init(memory: GuestMemory) {
         let count = Self.contexts * Self.setsPerContext * Self.entriesPerSet
@@ -46,14 +57,16 @@ final class SoftTLB {
     deinit { entries.deallocate() }
 
     @inline(__always)
-    func set(_ privilege: Privilege, _ access: AccessType) -> UnsafeMutablePointer<TLBEntry> {
+    func set(_ privilege: Privilege, virtualized: Bool = false, _ access: AccessType) -> UnsafeMutablePointer<TLBEntry> {
         let a: Int
         switch access {
         case .fetch: a = 0
         case .load: a = 1
         case .store: a = 2
         }
-        return entries + ((current * 3 + privilege.tableIndex) * 3 + a) * Self.entriesPerSet
+        // U, S, M are regimes 0-2; VU and VS are 3 and 4 (VM does not exist).
+        let regime = virtualized ? 3 + Int(privilege.rawValue & 1) : privilege.tableIndex
+        return entries + (current * Self.setsPerContext + regime * 3 + a) * Self.entriesPerSet
     }
 
     /// Records that virtual page `vpn` maps to RAM page at physical `pagePA` for this set.
@@ -61,6 +74,10 @@ final class SoftTLB {
     func fill(_ set: UnsafeMutablePointer<TLBEntry>, vpn: UInt64, pagePA: UInt64) {
         set[Int(truncatingIfNeeded: vpn) & (Self.entriesPerSet - 1)] =
             TLBEntry(vpn: vpn, addend: (pagePA &+ ramAddend) &- (vpn << 12))
+        let setIndex = (set - entries) / Self.entriesPerSet
+        if setIndex % Self.setsPerContext >= Self.hostSets {
+            guestUsed |= 1 << UInt32(setIndex / Self.setsPerContext)
+        }
     }
 
     /// Makes the context caching `root` current, recycling the least recently used one (and
@@ -86,6 +103,13 @@ final class SoftTLB {
         flushes &+= 1
     }
 
+    /// Drops the V=1 (VU and VS) entries of every context, keeping the V=0 ones.
+    func flushGuest() {
+        for c in 0..<Self.contexts where guestUsed & (1 << UInt32(c)) != 0 { clearGuest(context: c) }
+        guestUsed = 0
+        flushes &+= 1
+    }
+
     /// Drops the entries of the current context only (bare hardware: a satp write).
     func flushCurrent() {
         clear(context: current)
@@ -100,7 +124,15 @@ final class SoftTLB {
 
     private func clear(context c: Int) {
         (entries + c * Self.setsPerContext * Self.entriesPerSet)
-            .update(repeating: TLBEntry(vpn: Self.invalidVPN, addend: 0), count: Self.setsPerContext * Self.entriesPerSet)
+            .update(repeating: TLBEntry(vpn: Self.invalidVPN, addend: 0), count: Self.hostSets * Self.entriesPerSet)
+        if guestUsed & (1 << UInt32(c)) != 0 { clearGuest(context: c) }
+    }
+
+    private func clearGuest(context c: Int) {
+        let guestSets = Self.setsPerContext - Self.hostSets
+        (entries + (c * Self.setsPerContext + Self.hostSets) * Self.entriesPerSet)
+            .update(repeating: TLBEntry(vpn: Self.invalidVPN, addend: 0), count: guestSets * Self.entriesPerSet)
+        guestUsed &= ~(1 << UInt32(c))
     }
 
     /// Drops every entry for one virtual page, in every context (a VMM changed one shadow mapping).

@@ -1,6 +1,8 @@
 /// What the VMM did, counted exactly where it happens. See docs/virtualization.md for what each
 /// counter means and how to read them side by side across `--virt` modes.
 public struct VMMStatistics: Sendable, Codable, Equatable {
+    /// The technique: "trap+shadow" or "hw+nested".
+    public var technique = ""
     /// Exits by reason.
     public var exits: [String: UInt64] = [:]
     /// Emulated CSR accesses by CSR name (reads and writes together).

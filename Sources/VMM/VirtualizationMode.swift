@@ -5,10 +5,15 @@ public enum VirtualizationMode: String, CaseIterable, Sendable {
     /// Trap-and-emulate: the kernel runs in U-mode; every sensitive instruction traps to the VMM,
     /// which emulates it against the virtual CPU's supervisor state.
     case trap
+    /// Hardware assist: the hart's H extension runs the kernel in VS-mode with its own VS CSRs;
+    /// only hypercalls, device accesses and host interrupts exit.
+    case hw
 }
 
 /// How guest memory is virtualized (`--mmu`).
 public enum MemoryVirtualization: String, CaseIterable, Sendable {
     /// Shadow page tables: VA -> MA tables built by the VMM from the guest's VA -> PA tables.
     case shadow
+    /// Nested paging: the hart walks the guest's tables, then the VMM's G-stage tables (hgatp).
+    case nested
 }

@@ -51,6 +51,11 @@ public protocol VirtioDevice: AnyObject {
     func reset()
     /// The driver notified `queue` that it has new available buffers (2.9).
     func queueNotified(_ queue: Virtqueue) throws(VirtioError)
+
+    /// What the device did since it was built, by counter name (`--stats`, docs/running.md).
+    /// Devices count with plain increments of stored integers where the work happens; this
+    /// dictionary is built only when asked, at the end of a run.
+    var statistics: [String: UInt64] { get }
 }
 
 extension VirtioDevice {

@@ -71,6 +71,26 @@ public final class VirtioMMIOTransport: MMIODevice, VirtioInterrupt {
     /// The last protocol violation that set DEVICE_NEEDS_RESET, for diagnostics and tests.
     public private(set) var lastError: VirtioError?
 
+    /// What crossed the transport, for `--stats`.
+    public struct Counters: Equatable, Sendable {
+        /// QueueNotify writes handed to the device (a ready queue of an active device).
+        public var queueNotifications: UInt64 = 0
+        /// Used buffer and configuration change notifications: InterruptStatus bits set.
+        public var interrupts: UInt64 = 0
+        /// Times the device entered DEVICE_NEEDS_RESET (a driver broke the protocol).
+        public var needsReset: UInt64 = 0
+    }
+    public private(set) var counters = Counters()
+
+    /// The device's counters and the transport's, for `--stats`.
+    public var statistics: [String: UInt64] {
+        device.statistics.merging([
+            "queueNotifications": counters.queueNotifications,
+            "interrupts": counters.interrupts,
+            "needsReset": counters.needsReset,
+        ]) { device, _ in device }
+    }
+
     private var deviceFeaturesSelect: UInt32 = 0
     private var driverFeaturesSelect: UInt32 = 0
     private var driverFeatures: VirtioFeatures = []
@@ -196,6 +216,7 @@ public final class VirtioMMIOTransport: MMIODevice, VirtioInterrupt {
         guard isActive, !status.contains(.needsReset), index < UInt32(queues.count) else { return }
         let queue = queues[Int(index)]
         guard queue.isReady else { return }
+        counters.queueNotifications &+= 1
         do {
             try device.queueNotified(queue)
         } catch {
@@ -264,6 +285,7 @@ public final class VirtioMMIOTransport: MMIODevice, VirtioInterrupt {
     /// configuration change notification when it is running (2.1.2).
     private func fail(_ error: VirtioError) {
         lastError = error
+        if !status.contains(.needsReset) { counters.needsReset &+= 1 }
         status.insert(.needsReset)
         if status.contains(.driverOK) { configurationChanged() }
     }
@@ -271,6 +293,7 @@ public final class VirtioMMIOTransport: MMIODevice, VirtioInterrupt {
     // MARK: VirtioInterrupt
 
     public func usedBuffers(queue: Int) {
+        counters.interrupts &+= 1
         interruptStatus |= Self.interruptUsedBuffers
         updateInterruptLine()
     }
@@ -282,6 +305,7 @@ public final class VirtioMMIOTransport: MMIODevice, VirtioInterrupt {
 
     public func configurationChanged() {
         configGeneration &+= 1
+        counters.interrupts &+= 1
         interruptStatus |= Self.interruptConfigurationChange
         updateInterruptLine()
     }

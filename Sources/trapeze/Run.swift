@@ -50,15 +50,17 @@ struct Run: ParsableCommand {
                                valueName: "uart|virtio"))
     var console: ConsoleDevice = .uart
 
-    @Option(help: ArgumentHelp("How the guest kernel runs: bare (S-mode on the hart) or trap (deprivileged to U-mode "
-                               + "under the trap-and-emulate VMM). See docs/virtualization.md.", valueName: "bare|trap"))
+    @Option(help: ArgumentHelp("How the guest kernel runs: bare (S-mode on the hart), trap (deprivileged to U-mode "
+                               + "under the trap-and-emulate VMM) or hw (VS-mode under the emulated H extension). "
+                               + "See docs/virtualization.md.", valueName: "bare|trap|hw"))
     var virt: VirtualizationMode = .bare
 
-    @Option(help: ArgumentHelp("How the VMM virtualizes guest memory: shadow (shadow page tables). Only with --virt trap.",
-                               valueName: "shadow"))
-    var mmu: MemoryVirtualization = .shadow
+    @Option(help: ArgumentHelp("How the VMM virtualizes guest memory: shadow (shadow page tables; the default with "
+                               + "--virt trap) or nested (two-stage translation; the default with --virt hw).",
+                               valueName: "shadow|nested"))
+    var mmu: MemoryVirtualization?
 
-    @Flag(help: "At exit, print what the run cost (instructions, MIPS, TLB flushes, SBI calls) to stderr.")
+    @Flag(help: "At exit, print what the run cost (instructions, MIPS, TLB flushes, SBI calls, virtio device counters) to stderr.")
     var stats = false
 
     @Option(name: .customLong("stats-json"),

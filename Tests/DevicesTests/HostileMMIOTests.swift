@@ -3,6 +3,7 @@ import XCTest
 
 /// The guest is hostile: any offset, size and value may reach a device. Random accesses from a
 /// fixed seed must never crash the host, and devices may only drive the lines they own.
+/// 300,000 accesses by default; TRAPEZE_FUZZ_ITERATIONS sets another count (Benchmarks/fuzz.sh).
 final class HostileMMIOTests: XCTestCase {
     /// SplitMix64: a small deterministic generator, so a failure reproduces exactly.
     struct SplitMix64 {

@@ -64,6 +64,14 @@ final class BadInputTests: EndToEndTestCase {
         try expectRejected(["--memory", "1T"], mentioning: "--memory")
     }
 
+    func testVirtualizationCombinationsThatDoNotExist() throws {
+        try expectRejected(["--virt", "trap", "--mmu", "nested"], mentioning: "--virt trap --mmu nested")
+        try expectRejected(["--mmu", "shadow"], mentioning: "--virt bare --mmu shadow")
+        try expectRejected(["--virt", "trap", "--firmware", "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"],
+                           mentioning: "drop --firmware")
+        try expectRejected(["--virt", "vmware"], mentioning: "--virt")
+    }
+
     func testUnknownOption() throws {
         try expectRejected(["--bogus"], mentioning: "--bogus")
     }

@@ -33,7 +33,8 @@ final class NetGuestTests: EndToEndTestCase {
     // MARK: Tests
 
     /// The guest binds virtio_net, pings the host, answers the host's pings while idle without
-    /// waiting for a timer tick, and moves a few hundred KB over TCP each way intact.
+    /// waiting for a timer tick, and moves a few hundred KB over TCP each way intact; `--stats-json`
+    /// counted at least those bytes each way.
     func testPingAndTCPThroughTheTap() throws {
         try host([ip, "-n", namespace, "tuntap", "add", "dev", "tap0", "mode", "tap"])
         try host([ip, "-n", namespace, "addr", "add", "10.0.2.2/24", "dev", "tap0"])
@@ -42,7 +43,9 @@ final class NetGuestTests: EndToEndTestCase {
         defer { server.kill() }
         let payloadDigest = try line(after: "sent ", from: server)
 
-        let guest = try launch(["run", "--net", "tap=tap0"], prefix: [ip, "netns", "exec", namespace])
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("trapeze-net-stats-\(getpid()).json")
+        defer { try? FileManager.default.removeItem(at: json) }
+        let guest = try launch(["run", "--net", "tap=tap0", "--stats-json", json.path], prefix: [ip, "netns", "exec", namespace])
         try guest.waitForShell()
         try guest.shell("cd /sys/bus/virtio/drivers/virtio_net")
         try guest.shell("echo virtio*", prints: "virtio1")
@@ -73,6 +76,18 @@ final class NetGuestTests: EndToEndTestCase {
         XCTAssertEqual(received, "\(seqBytes) \(sent.prefix(64))", "bytes and sha256 the host received")
         XCTAssertEqual(try server.waitForExit(), 0, server.output)
         try powerOff(guest)
+
+        let statistics = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        let records = try XCTUnwrap(statistics["virtio"] as? [[String: Any]])
+        let eth0 = try XCTUnwrap(records.first { $0["name"] as? String == "virtio-net eth0" }?["counters"] as? [String: NSNumber],
+                                 "\(records)").mapValues(\.uint64Value)
+        // TCP payload plus headers: more bytes and frames than the payloads alone.
+        XCTAssertGreaterThan(eth0["bytesReceived"] ?? 0, 393_216, "\(eth0)")
+        XCTAssertGreaterThan(eth0["bytesTransmitted"] ?? 0, UInt64(seqBytes), "\(eth0)")
+        XCTAssertGreaterThan(eth0["framesReceived"] ?? 0, 393_216 / 1514, "\(eth0)")
+        XCTAssertGreaterThan(eth0["framesTransmitted"] ?? 0, UInt64(seqBytes / 1514), "\(eth0)")
+        XCTAssertEqual(eth0["needsReset"], 0, "\(eth0)")
+        XCTAssertGreaterThan(eth0["interrupts"] ?? 0, 0, "\(eth0)")
     }
 
     /// Without a TAP to attach to, trapeze (as root) creates one per --net and it goes away with

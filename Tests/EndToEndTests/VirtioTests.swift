@@ -78,10 +78,12 @@ final class VirtioGuestTests: EndToEndTestCase {
         try powerOff(guest)
     }
 
-    /// A pattern written with dd conv=fsync is in the image file after the guest powers off.
+    /// A pattern written with dd conv=fsync is in the image file after the guest powers off, and
+    /// `--stats-json` counted the I/O.
     func testGuestWritesReachTheImage() throws {
         let disk = try makeDisk("disk.img")
-        let guest = try bootToShell(["--disk", disk.path])
+        let json = scratch.appendingPathComponent("stats.json")
+        let guest = try bootToShell(["--disk", disk.path, "--stats-json", json.path])
         try guest.shell("seq 1 20000 > /tmp/pattern; md5sum /tmp/pattern", prints: "\(Self.seqMD5)  /tmp/pattern")
         try guest.shell("dd if=/tmp/pattern of=/dev/vda bs=4096 conv=fsync 2>/dev/null")
         // Read back through the guest too, past its page cache (quietly: drop_caches logs).
@@ -93,6 +95,32 @@ final class VirtioGuestTests: EndToEndTestCase {
         XCTAssertEqual(Array(image.prefix(Self.seqPattern.count)), Self.seqPattern)
         XCTAssertEqual(image.count, 8 << 20, "the image keeps its size")
         XCTAssertTrue(image[Self.seqPattern.count...].allSatisfy { $0 == 0 }, "nothing written past the pattern")
+
+        let devices = try virtioStatistics(json)
+        let vda = try XCTUnwrap(devices["virtio-blk vda"], "\(devices.keys)")
+        XCTAssertGreaterThanOrEqual(vda["bytesWritten"] ?? 0, UInt64(Self.seqPattern.count), "\(vda)")
+        XCTAssertGreaterThanOrEqual(vda["bytesRead"] ?? 0, UInt64(Self.seqPattern.count), "read back past the page cache: \(vda)")
+        XCTAssertGreaterThan(vda["writeRequests"] ?? 0, 0, "\(vda)")
+        XCTAssertGreaterThan(vda["flushRequests"] ?? 0, 0, "conv=fsync: \(vda)")
+        XCTAssertGreaterThan(vda["queueNotifications"] ?? 0, 0, "\(vda)")
+        XCTAssertGreaterThan(vda["interrupts"] ?? 0, 0, "\(vda)")
+        XCTAssertEqual(vda["ioErrors"], 0, "\(vda)")
+        XCTAssertEqual(vda["needsReset"], 0, "\(vda)")
+        XCTAssertGreaterThan(devices["virtio-rng"]?["bytes"] ?? 0, 0, "the kernel seeds from virtio-rng: \(devices)")
+    }
+
+    /// `--stats-json`'s virtio records by device name; its other keys are still there.
+    private func virtioStatistics(_ json: URL) throws -> [String: [String: UInt64]] {
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        for key in ["seconds", "harts", "codeInvalidations", "sbiCalls"] { XCTAssertNotNil(object[key], key) }
+        let records = try XCTUnwrap(object["virtio"] as? [[String: Any]], "a virtio array")
+        var devices: [String: [String: UInt64]] = [:]
+        for record in records {
+            let name = try XCTUnwrap(record["name"] as? String)
+            let counters = try XCTUnwrap(record["counters"] as? [String: NSNumber])
+            devices[name] = counters.mapValues(\.uint64Value)
+        }
+        return devices
     }
 
     /// Data the host put in the image reads back in the guest, from the start and at an offset.

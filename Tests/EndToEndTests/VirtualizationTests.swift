@@ -20,13 +20,73 @@ final class VirtualizationTests: EndToEndTestCase {
         try powerOff(guest)
     }
 
-    /// fork/exec, page faults, system calls and compute give identical results on bare hardware
-    /// and under trap-and-emulate with shadow paging.
+    func testHardwareAssistShell() throws {
+        let guest = try bootToShell(["--virt", "hw"])
+        try checkShell(guest, harts: 1)
+        try powerOff(guest)
+    }
+
+    func testHardwareAssistShellWithTwoHarts() throws {
+        let guest = try bootToShell(["--virt", "hw", "--mmu", "nested", "--cpus", "2"])
+        try checkShell(guest, harts: 2)
+        let both = try guest.shell("seq 1 3000 | md5sum & seq 1 3000 | md5sum; wait")
+        XCTAssertEqual(both.components(separatedBy: "ee9762749fc5338b6c9b0948d14219c7").count - 1, 2,
+                       "both pipelines print the md5 of `seq 1 3000`:\n\(both)")
+        try powerOff(guest)
+    }
+
+    func testHardwareAssistWithShadowPagingShell() throws {
+        let guest = try bootToShell(["--virt", "hw", "--mmu", "shadow", "--cpus", "2"])
+        try checkShell(guest, harts: 2)
+        try powerOff(guest)
+    }
+
+    /// fork/exec, page faults, system calls and compute give identical results on bare hardware,
+    /// under trap-and-emulate with shadow paging and under hardware assist with shadow and with
+    /// nested paging.
     func testWorkloadsGiveIdenticalResultsInEveryMode() throws {
         let bare = try runWorkloads(virt: "bare")
         let trap = try runWorkloads(virt: "trap")
+        let hw = try runWorkloads(virt: "hw")
+        let hwShadow = try runWorkloads(virt: "hw", mmu: "shadow")
         XCTAssertEqual(bare.results, Self.expectedResults, "bare results")
         XCTAssertEqual(trap.results, bare.results, "--virt trap must print what bare prints")
+        XCTAssertEqual(hw.results, bare.results, "--virt hw must print what bare prints")
+        XCTAssertEqual(hwShadow.results, bare.results, "--virt hw --mmu shadow must print what bare prints")
+
+        // Hardware assist with shadow paging: CSR accesses and system calls stay in the guest,
+        // but its page faults, root switches and fences come to the VMM.
+        let shadowVMM = try XCTUnwrap(hwShadow.statistics["vmm"] as? [String: Any])
+        XCTAssertEqual(shadowVMM["technique"] as? String, "hw+shadow")
+        let shadowExits = try XCTUnwrap(shadowVMM["exits"] as? [String: Int])
+        XCTAssertNil(shadowExits["guest syscall"], "system calls never exit under hardware assist")
+        XCTAssertGreaterThan(shadowExits["shadow fault"] ?? 0, 20_480)
+        XCTAssertGreaterThan(shadowExits["sfence.vma"] ?? 0, 0)
+        XCTAssertGreaterThan(shadowExits["guest page fault"] ?? 0, 0)
+        XCTAssertEqual(shadowExits["csr access"] ?? 0, (shadowVMM["emulatedCSRs"] as? [String: Int])?["satp"] ?? -1,
+                       "the only CSR that exits is satp (hstatus.VTVM)")
+
+        // Under hardware assist the guest's system calls, page faults and CSR accesses never
+        // exit: only hypercalls, device accesses and host interrupts do.
+        let hwVMM = try XCTUnwrap(hw.statistics["vmm"] as? [String: Any])
+        XCTAssertEqual(hwVMM["technique"] as? String, "hw+nested")
+        let hwExits = try XCTUnwrap(hwVMM["exits"] as? [String: Int])
+        XCTAssertEqual(Set(hwExits.keys).subtracting(["hypercall", "mmio", "interrupt"]), [],
+                       "hw exits: \(hwExits)")
+        XCTAssertGreaterThan(hwExits["hypercall"] ?? 0, 0)
+        XCTAssertGreaterThan(hwExits["mmio"] ?? 0, 0)
+        XCTAssertLessThan(hwExits.values.reduce(0, +), 100_000, "hw exits: \(hwExits)")
+
+        // The hart's translation counters: single-stage walks on bare hardware, two-stage walks
+        // under nested paging, each of which reads more PTEs than any single-stage walk can.
+        let bareWalks = try translation(bare.statistics)
+        XCTAssertGreaterThan(bareWalks["walks"] ?? 0, 0)
+        XCTAssertEqual(bareWalks["twoStageWalks"] ?? -1, 0)
+        let nested = try translation(hw.statistics)
+        XCTAssertEqual(nested["walks"] ?? -1, 0, "with V=1 every walk is two-stage")
+        let twoStage = try XCTUnwrap(nested["twoStageWalks"]), references = try XCTUnwrap(nested["twoStageReferences"])
+        XCTAssertGreaterThan(twoStage, 0)
+        XCTAssertGreaterThan(Double(references) / Double(twoStage), 4, "PTE reads per two-stage walk")
 
         XCTAssertNil(bare.statistics["vmm"], "no VMM statistics on bare hardware")
         let vmm = try XCTUnwrap(trap.statistics["vmm"] as? [String: Any], "--virt trap reports the VMM's counters")
@@ -48,6 +108,11 @@ final class VirtualizationTests: EndToEndTestCase {
         XCTAssertGreaterThan(csrs["satp"] ?? 0, 200, "a root switch per process at least")
     }
 
+    private func translation(_ statistics: [String: Any]) throws -> [String: Int] {
+        let harts = try XCTUnwrap(statistics["harts"] as? [[String: Any]])
+        return try XCTUnwrap(harts.first?["translation"] as? [String: Int])
+    }
+
     static let expectedResults = [
         "fork: n=200 status-sum=594",
         "fault: n=20 pages=20480 checksum=030da51c51ff8000",
@@ -55,12 +120,12 @@ final class VirtualizationTests: EndToEndTestCase {
         "compute: n=50 checksum=00000000963bc4e1",
     ]
 
-    private func runWorkloads(virt: String, file: StaticString = #filePath,
+    private func runWorkloads(virt: String, mmu: String? = nil, file: StaticString = #filePath,
                               line: UInt = #line) throws -> (results: [String], statistics: [String: Any]) {
         let json = FileManager.default.temporaryDirectory
-            .appendingPathComponent("trapeze-virt-\(virt)-\(getpid()).json")
+            .appendingPathComponent("trapeze-virt-\(virt)-\(mmu ?? "")-\(getpid()).json")
         defer { try? FileManager.default.removeItem(at: json) }
-        let guest = try launch(["run", "--virt", virt, "--stats-json", json.path,
+        let guest = try launch(["run", "--virt", virt] + (mmu.map { ["--mmu", $0] } ?? []) + ["--stats-json", json.path,
                                 "--cmdline", Self.defaultCommandLine + " trapeze.run=vmm-workload"])
         try guest.expect("trapeze-init: ready", file: file, line: line)
         let output = try guest.expect("trapeze-run: exit=", timeout: 300, file: file, line: line)
@@ -81,9 +146,9 @@ final class VirtualizationTests: EndToEndTestCase {
 /// load, store and fetch must fault with the address in stval and return no data.
 final class IsolationTests: EndToEndTestCase {
     func testGuestCannotReachMemoryPastItsRAM() throws {
-        for virt in ["bare", "trap"] {
+        for virt in [["bare"], ["trap"], ["hw"], ["hw", "--mmu", "shadow"]] {
             let probe = try BareMetalPrograms.elf("isolation-probe")
-            let session = try launch(["run", "--virt", virt, "--memory", "64M", "--kernel", probe.path])
+            let session = try launch(["run", "--virt"] + virt + ["--memory", "64M", "--kernel", probe.path])
             let status = try session.waitForExit(timeout: 30)
             XCTAssertEqual(status, 0, "--virt \(virt): the probe's verdict (1: some probe did not fault):\n\(session.output)")
             XCTAssertTrue(session.output.contains("isolation: ok"), "--virt \(virt):\n\(session.output)")

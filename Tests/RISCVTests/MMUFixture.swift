@@ -8,31 +8,41 @@ enum PTEBit {
     static let u: UInt64 = 16, g: UInt64 = 32, a: UInt64 = 64, d: UInt64 = 128
 }
 
-/// Builds Sv39/Sv48 page tables in guest RAM.
+/// Builds Sv39/Sv48 page tables in guest RAM, and (hypervisor extension, privileged spec 8.5.1)
+/// Sv39x4/Sv48x4 G-stage tables, whose root is 16 KiB and indexed by two more address bits.
+/// Tables of a VS-stage live in guest-physical memory: `hostOffset` is what turns a table's
+/// (guest-physical) address into the RAM address the builder writes.
 final class PageTableBuilder {
     let memory: GuestMemory
     let levels: Int
     let root: UInt64
+    let widenedRoot: Bool
+    let hostOffset: UInt64
     private var nextFree: UInt64
 
-    init(memory: GuestMemory, levels: Int, region: UInt64) {
+    init(memory: GuestMemory, levels: Int, region: UInt64, widenedRoot: Bool = false, hostOffset: UInt64 = 0) {
         self.memory = memory
         self.levels = levels
+        self.widenedRoot = widenedRoot
+        self.hostOffset = hostOffset
         root = region
         nextFree = region
-        _ = allocate()
+        for _ in 0..<(widenedRoot ? 4 : 1) { _ = allocate() }
     }
 
+    /// satp/vsatp (Sv39 = 8, Sv48 = 9), or hgatp for a widened root (Sv39x4 = 8, Sv48x4 = 9).
     var satp: UInt64 { UInt64(levels == 3 ? 8 : 9) << 60 | root >> 12 }
 
     private func allocate() -> UInt64 {
         let page = nextFree
         nextFree += 0x1000
-        for i in 0..<512 { memory.store(page + UInt64(8 * i), UInt64(0)) }
+        for i in 0..<512 { memory.store(page + hostOffset + UInt64(8 * i), UInt64(0)) }
         return page
     }
 
-    private func vpn(_ va: UInt64, _ level: Int) -> UInt64 { (va >> UInt64(12 + 9 * level)) & 0x1ff }
+    private func vpn(_ va: UInt64, _ level: Int) -> UInt64 {
+        (va >> UInt64(12 + 9 * level)) & (widenedRoot && level == levels - 1 ? 0x7ff : 0x1ff)
+    }
 
     /// Address of the PTE translating `va` at `level` (0 = 4 KiB leaf), creating pointer PTEs above it.
     func entry(_ va: UInt64, level: Int = 0) -> UInt64 {
@@ -40,10 +50,10 @@ final class PageTableBuilder {
         var l = levels - 1
         while l > level {
             let address = table + vpn(va, l) * 8
-            var pte: UInt64 = memory.load(address)!
+            var pte: UInt64 = memory.load(address + hostOffset)!
             if pte & PTEBit.v == 0 {
                 pte = (allocate() >> 12) << 10 | PTEBit.v
-                memory.store(address, pte)
+                memory.store(address + hostOffset, pte)
             }
             precondition(pte & (PTEBit.r | PTEBit.x) == 0, "a leaf is in the way")
             table = ((pte >> 10) & ((1 << 44) - 1)) << 12
@@ -55,11 +65,11 @@ final class PageTableBuilder {
     /// Maps `va` to `pa` with a leaf at `level` (1 = 2 MiB, 2 = 1 GiB, 3 = 512 GiB). `pa` is used
     /// as given, so misaligned superpages can be built on purpose.
     func map(_ va: UInt64, _ pa: UInt64, _ flags: UInt64, level: Int = 0) {
-        memory.store(entry(va, level: level), (pa >> 12) << 10 | flags)
+        memory.store(entry(va, level: level) + hostOffset, (pa >> 12) << 10 | flags)
     }
 
-    func pte(_ va: UInt64, level: Int = 0) -> UInt64 { memory.load(entry(va, level: level))! }
-    func setPTE(_ va: UInt64, level: Int = 0, _ value: UInt64) { memory.store(entry(va, level: level), value) }
+    func pte(_ va: UInt64, level: Int = 0) -> UInt64 { memory.load(entry(va, level: level) + hostOffset)! }
+    func setPTE(_ va: UInt64, level: Int = 0, _ value: UInt64) { memory.store(entry(va, level: level) + hostOffset, value) }
 }
 
 /// A hart with translation on: supervisor and user code pages, one data page, and a builder for more.

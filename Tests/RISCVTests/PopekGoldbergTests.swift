@@ -107,6 +107,29 @@ final class PopekGoldbergTests: XCTestCase {
             csrRow("stval", CSR.stval),
             csrRow("sip", CSR.sip),
             csrRow("satp", CSR.satp),
+            csrRow("vsstatus", CSR.vsstatus),
+            csrRow("vsie", CSR.vsie),
+            csrRow("vstvec", CSR.vstvec),
+            csrRow("vsscratch", CSR.vsscratch),
+            csrRow("vsepc", CSR.vsepc),
+            csrRow("vscause", CSR.vscause),
+            csrRow("vstval", CSR.vstval),
+            csrRow("vsip", CSR.vsip),
+            csrRow("vsatp", CSR.vsatp),
+            csrRow("hstatus", CSR.hstatus),
+            csrRow("hedeleg", CSR.hedeleg),
+            csrRow("hideleg", CSR.hideleg),
+            csrRow("hie", CSR.hie),
+            csrRow("htimedelta", CSR.htimedelta),
+            csrRow("hcounteren", CSR.hcounteren),
+            csrRow("hgeie", CSR.hgeie),
+            csrRow("henvcfg", CSR.henvcfg),
+            csrRow("htval", CSR.htval),
+            csrRow("hip", CSR.hip),
+            csrRow("hvip", CSR.hvip),
+            csrRow("htinst", CSR.htinst),
+            csrRow("hgatp", CSR.hgatp),
+            csrRow("hgeip", CSR.hgeip),
             csrRow("mvendorid", CSR.mvendorid),
             csrRow("marchid", CSR.marchid),
             csrRow("mimpid", CSR.mimpid),
@@ -127,6 +150,8 @@ final class PopekGoldbergTests: XCTestCase {
             csrRow("mcause", CSR.mcause),
             csrRow("mtval", CSR.mtval),
             csrRow("mip", CSR.mip),
+            csrRow("mtinst", CSR.mtinst),
+            csrRow("mtval2", CSR.mtval2),
             csrRow("pmpcfg0–pmpcfg14", csrRange(0x3A0...0x3AE, by: 2)),
             csrRow("pmpaddr0–pmpaddr63", csrRange(0x3B0...0x3EF)),
             csrRow("mcycle", CSR.mcycle),
@@ -137,11 +162,29 @@ final class PopekGoldbergTests: XCTestCase {
             SensitiveRow(name: "sfence.vma", cases: [("sfence.vma x0, x0", .word(Asm.sfenceVMA())),
                                                      ("sfence.vma x6, x7", .word(Asm.sfenceVMA(6, 7)))],
                          cause: .illegalInstruction),
+            SensitiveRow(name: "hfence.vvma", cases: [("hfence.vvma x0, x0", .word(Asm.hfenceVVMA())),
+                                                      ("hfence.vvma x6, x7", .word(Asm.hfenceVVMA(6, 7)))],
+                         cause: .illegalInstruction),
+            SensitiveRow(name: "hfence.gvma", cases: [("hfence.gvma x0, x0", .word(Asm.hfenceGVMA())),
+                                                      ("hfence.gvma x6, x7", .word(Asm.hfenceGVMA(6, 7)))],
+                         cause: .illegalInstruction),
+            SensitiveRow(name: "hlv, hlvx, hsv", cases: hypervisorLoadsAndStores, cause: .illegalInstruction),
             SensitiveRow(name: "wfi", cases: [("wfi", .word(Asm.wfi))], cause: .illegalInstruction),
             SensitiveRow(name: "ecall", cases: [("ecall", .word(Asm.ecall))], cause: .environmentCallFromU),
             SensitiveRow(name: "ebreak", cases: [("ebreak", .word(Asm.ebreak))], cause: .breakpoint),
             SensitiveRow(name: "c.ebreak", cases: [("c.ebreak", .half(0x9002))], cause: .breakpoint),
         ]
+    }
+
+    /// Every HLV, HLVX and HSV, on the data page (x8).
+    static var hypervisorLoadsAndStores: [(label: String, code: Code)] {
+        let loads: [(String, Asm.HypervisorLoad)] = [("hlv.b", .b), ("hlv.bu", .bu), ("hlv.h", .h), ("hlv.hu", .hu),
+                                                     ("hlvx.hu", .xhu), ("hlv.w", .w), ("hlv.wu", .wu),
+                                                     ("hlvx.wu", .xwu), ("hlv.d", .d)]
+        return loads.map { ("\($0.0) x5, (x8)", .word(Asm.hlv($0.1, 5, 8))) }
+            + [1, 2, 4, 8].map { bytes in
+                ("hsv.\(["b", "h", "w", "d"][bytes.trailingZeroBitCount]) x7, (x8)", .word(Asm.hsv(bytes: bytes, 7, 8)))
+            }
     }
 
     static func read(_ name: String, _ csr: UInt16, _ value: @escaping (Hart) -> UInt64) -> NativeCase {
@@ -216,6 +259,29 @@ final class PopekGoldbergTests: XCTestCase {
         h.mscratch = 0x4d4d_4d4d_4d4d
         h.mcause = Self.noTrap
         h.mtval = 0x6666
+        // Hypervisor-extension state (the hart implements H). hstatus.HU stays 0: with it set,
+        // HLV/HLVX/HSV would run in U-mode. The VS-level interrupt bits are set, but VS-level
+        // interrupts are never taken with V=0.
+        h.hyp.hstatus = Hstatus.vsxl64 | Hstatus.vtsr | Hstatus.vtw | Hstatus.vtvm | Hstatus.spvp
+        h.hyp.hedeleg = 1 << 8
+        h.hyp.hideleg = Delegation.virtualSupervisorInterrupts
+        h.mie |= InterruptLines.virtualSupervisorTimer | InterruptLines.virtualSupervisorExternal
+        h.mipSoftware |= InterruptLines.virtualSupervisorSoftware
+        h.hyp.htimedelta = 0x1000
+        h.hyp.hcounteren = 0xffff_ffff
+        h.hyp.henvcfg = 1
+        h.hyp.htval = 0x1234
+        h.hyp.htinst = 0x3000
+        h.hyp.hgatp = 8 << 60 | 0x8_0100
+        h.hyp.vsstatus = Hstatus.vsstatusUXL | Mstatus.sie | Mstatus.spp | Mstatus.fsInitial
+        h.hyp.vstvec = base + 0xa000
+        h.hyp.vsscratch = 0x5d5d_5d5d_5d5d
+        h.hyp.vsepc = base + 0x5550
+        h.hyp.vscause = 0xd
+        h.hyp.vstval = 0x8888
+        h.hyp.vsatp = 9 << 60 | 0x8_0200
+        h.hyp.mtval2 = 0x2222
+        h.hyp.mtinst = 0x3020
         h.pmpaddr[0] = (1 << 54) - 1  // NAPOT: the whole address space
         for i in 1..<16 { h.pmpaddr[i] = UInt64(i) << 20 }
         h.pmpcfg = (0x1f, 0x01)       // entry 0 RWX NAPOT; entry 8 has R set but is OFF
@@ -396,16 +462,19 @@ private struct HartSnapshot {
         csrs = Self.csrNumbers.map(hart.readCSR)
     }
 
-    /// Applies what taking an exception into M-mode writes (privileged spec 3.1.6.1).
+    /// Applies what taking an exception into M-mode writes (privileged spec 3.1.6.1, 8.6.2).
     mutating func enterTrap(cause: UInt64, epc: UInt64, tval: UInt64, vector: UInt64) {
         var status = self[CSR.mstatus]
         let mie = status & Mstatus.mie != 0
-        status &= ~(Mstatus.mpp | Mstatus.mpie | Mstatus.mie)
+        status &= ~(Mstatus.mpp | Mstatus.mpie | Mstatus.mie | Mstatus.mpv | Mstatus.gva)
         status |= UInt64(privilege.rawValue) << Mstatus.mppShift | (mie ? Mstatus.mpie : 0)
         self[CSR.mstatus] = status
         self[CSR.mepc] = epc
         self[CSR.mcause] = cause
         self[CSR.mtval] = tval
+        // From V=0, with no guest-physical address or transformed instruction (privileged spec 8.6.2).
+        self[CSR.mtval2] = 0
+        self[CSR.mtinst] = 0
         privilege = .machine
         pc = vector
     }

@@ -241,6 +241,57 @@ final class BlockTests: XCTestCase {
         XCTAssertEqual(fileBytes, original)
     }
 
+    /// `--stats`: requests by type, bytes each way and error statuses from the device; queue
+    /// notifications, interrupts and NEEDS_RESET from the transport, all under their JSON keys.
+    func testStatistics() throws {
+        // Without VIRTIO_F_EVENT_IDX every request asks for an interrupt; acknowledging each one
+        // makes every interrupt a new edge on the line, which the sink counts independently.
+        try open(readOnly: false, accept: driver.offeredFeatures() & ~(1 << 29))
+        var requests: [(UInt32, UInt64, Int, Int, UInt8)] = [
+            (RequestType.read.rawValue, 3, 0, 2048, Self.ok),
+            (RequestType.write.rawValue, 10, 1536, 0, Self.ok),
+            (RequestType.flush.rawValue, 0, 0, 0, Self.ok),
+            (RequestType.getID.rawValue, 0, 0, 20, Self.ok),
+            (2, 0, 0, 512, Self.unsupported),
+            (RequestType.read.rawValue, 63, 0, 1024, Self.ioError),    // past the end
+            (RequestType.write.rawValue, 0, 100, 0, Self.ioError),     // not whole sectors
+        ]
+        if device.file.canPunchHoles {
+            requests.append((RequestType.discard.rawValue, 0, 0, 0, Self.ioError))  // no segments
+        }
+        for (type, sector, out, inLength, status) in requests {
+            XCTAssertEqual(request(type, sector: sector, out: [UInt8](repeating: 1, count: out), inLength: inLength).status,
+                           status, "type \(type)")
+            driver.acknowledgeInterrupts()
+        }
+        let discards: UInt64 = device.file.canPunchHoles ? 1 : 0
+        XCTAssertEqual(device.counters, VirtioBlock.Counters(
+            readRequests: 2, writeRequests: 2, flushRequests: 1, getIDRequests: 1, discardRequests: discards,
+            writeZeroesRequests: 0, otherRequests: 1, bytesRead: 2048, bytesWritten: 1536,
+            ioErrors: 2 + discards, unsupported: 1))
+        // A chain with no status byte: NEEDS_RESET, announced with a configuration change interrupt.
+        driver.addChain([TestBuffer(address: driver.allocate(bytes: header(4, sector: 0)), length: 16, writable: false)])
+        let n = UInt64(requests.count)
+        let statistics = driver.transport.statistics
+        XCTAssertEqual(statistics["readRequests"], 2)
+        XCTAssertEqual(statistics["writeRequests"], 2)
+        XCTAssertEqual(statistics["flushRequests"], 1)
+        XCTAssertEqual(statistics["getIDRequests"], 1)
+        XCTAssertEqual(statistics["otherRequests"], 1)
+        XCTAssertEqual(statistics["bytesRead"], 2048)
+        XCTAssertEqual(statistics["bytesWritten"], 1536)
+        XCTAssertEqual(statistics["ioErrors"], 2 + discards)
+        XCTAssertEqual(statistics["unsupported"], 1)
+        XCTAssertEqual(statistics["queueNotifications"], n + 1)
+        XCTAssertEqual(statistics["interrupts"], n + 1, "one per request, one for NEEDS_RESET")
+        XCTAssertEqual(UInt64(driver.sink.raised), n + 1, "edges the PLIC would see")
+        XCTAssertEqual(statistics["needsReset"], 1)
+        XCTAssertEqual(statistics.count, 14, "\(statistics.keys.sorted())")
+        // Notifications while the device needs a reset do not reach it and are not counted.
+        driver.write(Reg.queueNotify, 0)
+        XCTAssertEqual(driver.transport.statistics["queueNotifications"], n + 1)
+    }
+
     func testOpenErrors() {
         XCTAssertThrowsError(try BlockFile(path: path + ".absent", readOnly: false)) {
             XCTAssertEqual($0 as? BlockFileError, .missing(path: path + ".absent"))

@@ -34,7 +34,7 @@ final class ConsoleTests: XCTestCase {
     }
 
     func testTransmitGoesToTheSink() {
-        let (driver, _) = makeDriver()
+        let (driver, console) = makeDriver()
         let a = driver.allocate(bytes: Array("hello, ".utf8)), b = driver.allocate(bytes: Array("hvc0\n".utf8))
         let head = driver.addChain([TestBuffer(address: a, length: 7, writable: false),
                                     TestBuffer(address: b, length: 5, writable: false)], queue: 1)
@@ -43,6 +43,7 @@ final class ConsoleTests: XCTestCase {
         XCTAssertEqual(used.map(\.id), [UInt32(head)])
         XCTAssertEqual(used.map(\.length), [0], "the device writes nothing into transmit buffers")
         XCTAssertTrue(driver.sink.isHigh(TestDriver.irq))
+        XCTAssertEqual(console.statistics, ["bytesIn": 0, "bytesOut": 12])
     }
 
     /// Device-writable buffers in the transmitq are not output and not written.
@@ -73,6 +74,7 @@ final class ConsoleTests: XCTestCase {
         XCTAssertEqual(used.map(\.length), [2, 1], "a partly filled buffer goes back at once")
         XCTAssertEqual(driver.bytes(at: small, 2) + driver.bytes(at: big, 1), Array("ls\n".utf8))
         XCTAssertTrue(driver.sink.isHigh(TestDriver.irq))
+        XCTAssertEqual(console.statistics, ["bytesIn": 3, "bytesOut": 0])
         XCTAssertFalse(console.canReceive, "both buffers used")
     }
 

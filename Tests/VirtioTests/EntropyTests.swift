@@ -30,6 +30,18 @@ final class EntropyTests: XCTestCase {
         XCTAssertEqual(driver.bytes(at: big + 65536, 1000), [UInt8](repeating: 0, count: 1000))
     }
 
+    /// `--stats`: requests and the random bytes given (capped ones count what was given).
+    func testStatistics() {
+        let driver = TestDriver(device: VirtioEntropy(), ramSize: 1 << 20)
+        XCTAssertTrue(driver.initialize())
+        driver.addChain([TestBuffer(address: driver.allocate(100), length: 100, writable: true)])
+        driver.addChain([TestBuffer(address: driver.allocate(100_000), length: 100_000, writable: true)])
+        let statistics = driver.transport.statistics
+        XCTAssertEqual(statistics["requests"], 2)
+        XCTAssertEqual(statistics["bytes"], 100 + 65536)
+        XCTAssertEqual(statistics["queueNotifications"], 2)
+    }
+
     /// Device-readable buffers are never written.
     func testReadableBuffersAreLeftAlone() {
         let driver = TestDriver(device: VirtioEntropy())

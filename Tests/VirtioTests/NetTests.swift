@@ -332,6 +332,44 @@ final class NetTests: XCTestCase {
         XCTAssertEqual(driver.bytes(at: buffer.address, 10 + f.count), [UInt8](repeating: 0, count: 10) + f)
     }
 
+    /// `--stats`: frames and bytes each way (Ethernet frames, no virtio-net header) and drops
+    /// both ways, under their JSON keys, with the transport's counters.
+    func testStatistics() {
+        initialize()
+        let header = [UInt8](repeating: 0, count: Self.headerLength)
+        let a = frame(100, seed: 1), b = frame(1500, seed: 2)
+        driver.addChain([readableBuffer(header + a)], queue: Self.transmitq)
+        driver.addChain([readableBuffer(header), readableBuffer(b)], queue: Self.transmitq)
+        XCTAssertEqual(hostReceive(), [a, b])
+        let small = frame(300), fits = frame(700, seed: 3)
+        hostSend(small)
+        hostSend(fits)
+        driver.addChain([writableBuffer(200)])     // too small for `small`: dropped
+        driver.addChain([writableBuffer(1526)])    // takes `fits`
+        XCTAssertEqual(driver.takeUsed().map(\.length), [0, UInt32(Self.headerLength + fits.count)])
+        close(host)
+        host = -1
+        driver.addChain([readableBuffer(header + frame(64))], queue: Self.transmitq)  // nobody takes it
+
+        XCTAssertEqual(device.counters, VirtioNet.Counters(
+            transmitted: 2, transmittedBytes: a.count + b.count, transmitDropped: 1,
+            received: 1, receivedBytes: fits.count, receiveDropped: 1))
+        let statistics = driver.transport.statistics
+        XCTAssertEqual(statistics["framesTransmitted"], 2)
+        XCTAssertEqual(statistics["bytesTransmitted"], UInt64(a.count + b.count))
+        XCTAssertEqual(statistics["transmitDropped"], 1)
+        XCTAssertEqual(statistics["framesReceived"], 1)
+        XCTAssertEqual(statistics["bytesReceived"], UInt64(fits.count))
+        XCTAssertEqual(statistics["receiveDropped"], 1)
+        XCTAssertEqual(statistics["queueNotifications"], 5)
+        XCTAssertEqual(statistics["needsReset"], 0)
+        XCTAssertGreaterThan(statistics["interrupts"] ?? 0, 0)
+        XCTAssertEqual(statistics.count, 9, "\(statistics.keys.sorted())")
+
+        driver.addChain([writableBuffer(64)], queue: Self.transmitq)
+        XCTAssertEqual(driver.transport.statistics["needsReset"], 1)
+    }
+
     /// Before DRIVER_OK nothing is taken from the backend.
     func testNoReceiveBeforeDriverOK() {
         XCTAssertTrue(driver.initialize(driverOK: false))

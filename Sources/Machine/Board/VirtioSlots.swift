@@ -32,6 +32,26 @@ enum VirtioSlots {
         return devices
     }
 
+    /// What the guest calls each device in slot order (for `--stats`): disks vda, vdb, ... and
+    /// network devices eth0, eth1, ... in that order, as Linux names them under this layout.
+    static func names(_ devices: [VirtioDevice]) -> [String] {
+        var disks = 0, networks = 0
+        return devices.map { device in
+            switch device.deviceType {
+            case .block:
+                defer { disks += 1 }
+                return "virtio-blk vd" + String(UnicodeScalar(UInt8(ascii: "a") + UInt8(disks)))
+            case .network:
+                defer { networks += 1 }
+                return "virtio-net eth\(networks)"
+            case .entropy: return "virtio-rng"
+            case .console: return "virtio-console"
+            case .balloon: return "virtio-balloon"
+            case .socket: return "virtio-vsock"
+            }
+        }
+    }
+
     /// Maps `devices` (slot order from the top) and empty slots on the bus; returns the transports.
     static func map(_ devices: [VirtioDevice], on bus: Bus, memory: GuestMemory,
                     interrupts: InterruptSink) -> [VirtioMMIOTransport] {

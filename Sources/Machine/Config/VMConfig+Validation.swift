@@ -31,6 +31,8 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
     case tapUnusable(name: String, reason: String)
     /// `--virt trap` with `--firmware`: the VMM is the guest's firmware (its SBI).
     case virtualizationWithFirmware(VirtualizationMode)
+    /// A `--virt`/`--mmu` pair that does not exist (or not yet).
+    case memoryTechnique(VirtualizationMode, MemoryVirtualization, reason: String)
 
     public var description: String {
         switch self {
@@ -81,6 +83,8 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
             return "--net tap=\(name): another process has the interface open; stop it or pass another --net tap=NAME"
         case .notATap(let name):
             return "--net tap=\(name): an interface of that name exists but is not a single-queue TAP (a TUN, a multi-queue TAP, another kind of device); pass another name"
+        case .memoryTechnique(let mode, let mmu, let reason):
+            return "--virt \(mode.rawValue) --mmu \(mmu.rawValue): \(reason)"
         case .virtualizationWithFirmware(let mode):
             return "--virt \(mode.rawValue) runs the kernel under the VMM, which is its SBI firmware; drop --firmware (or use --virt bare)"
         case .tapUnusable(let name, let reason):
@@ -105,6 +109,14 @@ extension VMConfig {
         if memorySize > Self.memoryRange.upperBound { throw .memoryTooLarge(memorySize) }
         if !Self.hartRange.contains(hartCount) { throw .hartCount(hartCount) }
         if virtualization != .bare && firmwarePath != nil { throw .virtualizationWithFirmware(virtualization) }
+        switch (virtualization, memoryVirtualization) {
+        case (.bare, .some(let mmu)):
+            throw .memoryTechnique(.bare, mmu, reason: "a bare machine has no VMM to virtualize memory; add --virt trap or --virt hw")
+        case (.trap, .nested):
+            throw .memoryTechnique(.trap, .nested, reason: "nested paging needs the H extension; use --virt hw --mmu nested, or --mmu shadow")
+        default:
+            break
+        }
         // --console virtio takes one more slot.
         let limit = Self.maxDisks - (console == .virtio ? 1 : 0)
         if disks.count > limit { throw .tooManyDisks(disks.count, limit: limit) }

@@ -59,6 +59,8 @@ struct GuestTranslation {
     var executable: Bool
     /// The guest PTE's D bit after the walk (set by the walk for stores, as hardware would).
     var dirty: Bool
+    /// The guest leaf's R, W, X and U bits as written (R|W|X for a bare guest).
+    var leafFlags: UInt64 = PageTableEntry.r | PageTableEntry.w | PageTableEntry.x
     var tables: GuestTableUses
     var physicalPage: UInt64 { physical & ~0xfff }
 }
@@ -149,7 +151,9 @@ struct GuestPageWalker {
             let pagePPN = ppn | ((va >> 12) & pageMask)
             return .translated(GuestTranslation(physical: (pagePPN << 12) | (va & 0xfff), readable: readable,
                                                 writable: writable, executable: executable,
-                                                dirty: pte & PageTableEntry.d != 0, tables: tables))
+                                                dirty: pte & PageTableEntry.d != 0,
+                                                leafFlags: pte & (PageTableEntry.r | PageTableEntry.w | PageTableEntry.x | PageTableEntry.u),
+                                                tables: tables))
         }
     }
 

@@ -5,6 +5,10 @@ enum ShadowKind: UInt8, Hashable {
     case user
     case supervisor
     case supervisorWithSUM
+    /// One shadow for both guest privileges, its leaves carrying the guest's own U, R, W, X:
+    /// for a guest that really runs in VS-mode and VU-mode (hardware assist without nested
+    /// paging), where the hart itself enforces U/S, SUM and MXR.
+    case mirrored
 }
 
 /// A shadow root's identity: the guest root it mirrors, its translation mode, and the guest
@@ -18,7 +22,7 @@ struct ShadowKey: Hashable {
         let mode = satp >> 60
         if mode == 0 {
             guestSatp = 0
-            self.kind = .supervisor
+            self.kind = kind == .mirrored ? .mirrored : .supervisor
         } else {
             guestSatp = (mode << 60) | (satp & PageTableEntry.ppnMask)
             self.kind = kind

@@ -124,11 +124,21 @@ final class ShadowPageTables {
         guard let root = roots[key], recordCount < Self.recordLimit else { return false }
         for i in 0..<translation.tables.count { track(translation.tables[i], for: key) }
         let page = translation.physicalPage
-        let writable = translation.writable && translation.dirty && (tracked[page] == nil || unsynced[page] != nil)
-        var leaf = (page >> 12) << 10 | PageTableEntry.v | PageTableEntry.u | PageTableEntry.a | PageTableEntry.d
-        if translation.readable { leaf |= PageTableEntry.r }
-        if writable { leaf |= PageTableEntry.w | PageTableEntry.r }
-        if translation.executable { leaf |= PageTableEntry.x }
+        let writable: Bool
+        var leaf = (page >> 12) << 10 | PageTableEntry.v | PageTableEntry.a | PageTableEntry.d
+        let untraced = tracked[page] == nil || unsynced[page] != nil
+        if key.kind == .mirrored {
+            // The hart checks U, SUM and MXR itself; only W is withheld, as for every kind.
+            let flags = translation.leafFlags
+            writable = flags & PageTableEntry.w != 0 && translation.dirty && untraced
+            leaf |= flags & (PageTableEntry.r | PageTableEntry.x | PageTableEntry.u) | (writable ? PageTableEntry.w : 0)
+        } else {
+            writable = translation.writable && translation.dirty && untraced
+            leaf |= PageTableEntry.u
+            if translation.readable { leaf |= PageTableEntry.r }
+            if writable { leaf |= PageTableEntry.w | PageTableEntry.r }
+            if translation.executable { leaf |= PageTableEntry.x }
+        }
 
         var table = root
         var level = key.shadowLevels - 1

@@ -3,48 +3,32 @@ import RISCV
 /// Page and access faults from the real hart: the shadow lacked the mapping (fill it), the
 /// guest's own tables forbid the access (reflect it), the target is a device (emulate the
 /// access through the bus), or the target is a guest page table (emulate the store and update
-/// the shadows).
+/// the shadows). The shadow work is `ShadowPageTables.resolveFault`; here is what the guest sees.
 extension TrapAndEmulateVMM {
     func handleMemoryFault(_ vcpu: VirtualCPU, _ access: AccessType, va: UInt64) {
         let s = vcpu.state
-        switch shadow.walker.translate(va, access, satp: s.satp, mode: s.mode, sum: s.sum, mxr: s.mxr) {
-        case .pageFault:
-            count(.guestPageFault)
-            reflect(vcpu, cause: access.pageFaultCause, tval: va)
-        case .accessFault:
-            count(.reflectedException)
-            reflect(vcpu, cause: access.accessFaultCause, tval: va)
-        case .translated(let t):
-            if guestRAM.contains(t.physical) {
-                if access == .store {
-                    let uses = shadow.pageTableUses(t.physicalPage)
-                    if !uses.isEmpty {
-                        count(.pageTableWrite)
-                        // A leaf table is left writable until the guest's next fence; the
-                        // store then runs natively through the writable shadow entry below.
-                        // A directory written over and over without being walked is no longer
-                        // traced at all.
-                        guard shadow.isUnsynced(t.physicalPage) || shadow.unsync(t.physicalPage, uses: uses)
-                                || shadow.noteFlooding(t.physicalPage, uses: uses) else {
-                            emulateStore(vcpu, faultVA: va, page: t.physicalPage, uses: uses)
-                            return
-                        }
-                    }
-                }
-                count(.shadowFault)
-                if !shadow.fill(vcpu.shadowKey, va: va, t) {
-                    resetShadows()
-                    // The walk above recorded nothing that survived the reset; walk again.
-                    if case .translated(let again) = shadow.walker.translate(va, access, satp: s.satp, mode: s.mode, sum: s.sum, mxr: s.mxr) {
-                        _ = shadow.fill(vcpu.shadowKey, va: va, again)
-                    }
-                }
-            } else if access != .fetch {
-                emulateDeviceAccess(vcpu, physical: t.physical, access: access, faultVA: va)
-            } else {
-                // Outside the guest's RAM and devices: what real hardware gives, an access fault.
+        let context = GuestTranslationContext(satp: s.satp, mode: s.mode, sum: s.sum, mxr: s.mxr)
+        var outcome = shadow.resolveFault(va, access, in: context, shadow: vcpu.shadowKey)
+        if case .poolExhausted = outcome {
+            resetShadows()
+            outcome = shadow.resolveFault(va, access, in: context, shadow: vcpu.shadowKey)
+        }
+        switch outcome {
+        case .resolved(let reason):
+            count(reason)
+        case .poolExhausted:
+            count(.shadowFault)   // a fresh pool always has room; the retry faults again if not
+        case .guestFault(let cause, let reason):
+            count(reason)
+            reflect(vcpu, cause: cause, tval: va)
+        case .device(let pa):
+            emulateDeviceAccess(vcpu, physical: pa, access: access, faultVA: va)
+        case .pageTableStore(let page, let uses):
+            count(.pageTableWrite)
+            guard let d = fetchInstruction(vcpu) else { return }
+            if let trap = shadow.emulatePageTableStore(d, on: vcpu.hart, in: context, faultVA: va, page: page, uses: uses) {
                 count(.reflectedException)
-                reflect(vcpu, cause: access.accessFaultCause, tval: va)
+                reflect(vcpu, cause: trap.cause, tval: trap.tval)
             }
         }
     }

@@ -12,19 +12,14 @@ import RISCV
 /// access, answers the SBI call, or reflects the trap into the guest's own stvec, exactly as a
 /// real S-mode trap would have gone. The guest never runs a single instruction with real
 /// privilege.
-public final class TrapAndEmulateVMM: HartTrapHandler {
+public final class TrapAndEmulateVMM: VirtualMachineMonitor, HartTrapHandler {
     let guestRAM: GuestMemory
     let bus: Bus
     let hypercalls: SupervisorCallHandler
     let shadow: ShadowPageTables
     private(set) var vcpus: [VirtualCPU] = []
 
-    var exitCounts = [UInt64](repeating: 0, count: ExitReason.allCases.count)
-    var csrCounts = [UInt64](repeating: 0, count: 4096)
-    /// Time handling exits, in cycle-counter ticks (two clock_gettime calls per exit cost more
-    /// than many exits themselves), and a reference point to convert ticks to seconds.
-    var ticksInVMM: UInt64 = 0
-    let createdAt = (ticks: trapeze_cycle_counter(), ns: trapeze_monotonic_ns())
+    var accounting = ExitAccounting()
 
     /// - Parameters:
     ///   - machine: all of machine memory: the guest's RAM and, above it, the VMM's pages.
@@ -69,7 +64,7 @@ public final class TrapAndEmulateVMM: HartTrapHandler {
 
     public func handleTrap(_ hart: Hart, cause: UInt64, tval: UInt64, isInterrupt: Bool) {
         let started = trapeze_cycle_counter()
-        defer { ticksInVMM &+= trapeze_cycle_counter() &- started }
+        defer { accounting.ticks &+= trapeze_cycle_counter() &- started }
         let vcpu = vcpus[hart.id]
         if isInterrupt {
             count(.interrupt)
@@ -105,7 +100,7 @@ public final class TrapAndEmulateVMM: HartTrapHandler {
     }
 
     @inline(__always) func count(_ reason: ExitReason) {
-        exitCounts[reason.index] &+= 1
+        accounting.count(reason)
     }
 
     /// An SBI call from the guest kernel: the built-in SBI answers it against the real hart
@@ -123,26 +118,9 @@ public final class TrapAndEmulateVMM: HartTrapHandler {
 
     public func statistics() -> VMMStatistics {
         var s = VMMStatistics()
-        for (i, reason) in ExitReason.allCases.enumerated() where exitCounts[i] > 0 {
-            s.exits[reason.rawValue] = exitCounts[i]
-        }
-        for (csr, n) in csrCounts.enumerated() where n > 0 {
-            s.emulatedCSRs[CSRNames.name(UInt16(csr))] = n
-        }
-        s.shadowBuilds = shadow.builds
-        s.shadowCacheHits = shadow.cacheHits
-        s.shadowFills = shadow.fills
-        s.shadowInvalidations = shadow.invalidations
-        s.shadowResets = shadow.resets
-        s.unsyncedTables = shadow.unsyncs
-        s.unshadowedTables = shadow.unshadowed
-        s.resyncedEntries = shadow.resyncedEntries
-        s.protectedPageTables = UInt64(shadow.protectedPageTables)
-        s.guestWalks = shadow.walker.walks
-        s.guestWalkReferences = shadow.walker.references
-        let ticks = Double(trapeze_cycle_counter() &- createdAt.ticks)
-        let seconds = Double(trapeze_monotonic_ns() &- createdAt.ns) / 1e9
-        s.secondsInVMM = ticks > 0 ? Double(ticksInVMM) * seconds / ticks : 0
+        s.technique = "trap+shadow"
+        accounting.fill(&s)
+        shadow.report(into: &s)
         return s
     }
 }

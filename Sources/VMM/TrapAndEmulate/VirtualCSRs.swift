@@ -93,7 +93,7 @@ extension TrapAndEmulateVMM {
             return
         }
         count(.csrAccess)
-        csrCounts[Int(csr)] &+= 1
+        accounting.countCSR(csr)
         hart.pc &+= UInt64(d.length)
         if writes {
             let new: UInt64

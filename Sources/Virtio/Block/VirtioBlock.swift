@@ -49,6 +49,25 @@ public final class VirtioBlock: VirtioDevice {
     /// `flags.unmap` of a discard or write-zeroes segment; every other bit is reserved.
     static let rangeFlagUnmap: UInt64 = 1
 
+    /// What the device served, for `--stats` and tests.
+    public struct Counters: Equatable, Sendable {
+        public var readRequests: UInt64 = 0
+        public var writeRequests: UInt64 = 0
+        public var flushRequests: UInt64 = 0
+        public var getIDRequests: UInt64 = 0
+        public var discardRequests: UInt64 = 0
+        public var writeZeroesRequests: UInt64 = 0
+        /// Requests of a type the device does not know (answered UNSUPP).
+        public var otherRequests: UInt64 = 0
+        /// Bytes copied from the image into guest buffers (reads).
+        public var bytesRead: UInt64 = 0
+        /// Bytes copied from guest buffers into the image (writes; not discard or write-zeroes).
+        public var bytesWritten: UInt64 = 0
+        /// Requests answered IOERR and UNSUPP (5.2.6).
+        public var ioErrors: UInt64 = 0
+        public var unsupported: UInt64 = 0
+    }
+
     public let deviceType = VirtioDeviceType.block
     public let deviceFeatures: VirtioFeatures
     public let queueMaxSizes = [VirtioBlock.queueSize]
@@ -61,6 +80,7 @@ public final class VirtioBlock: VirtioDevice {
     private var chain = DescriptorChain(capacity: Int(VirtioBlock.queueSize))
     private var features: VirtioFeatures = []
     private weak var interrupt: VirtioInterrupt?
+    public private(set) var counters = Counters()
 
     /// `serial` is the ID string the guest reads with GET_ID (Linux: /sys/block/vdX/serial);
     /// it is cut to 20 bytes.
@@ -103,6 +123,14 @@ public final class VirtioBlock: VirtioDevice {
         config.read(offset: offset, size: size)
     }
 
+    public var statistics: [String: UInt64] {
+        ["readRequests": counters.readRequests, "writeRequests": counters.writeRequests,
+         "flushRequests": counters.flushRequests, "getIDRequests": counters.getIDRequests,
+         "discardRequests": counters.discardRequests, "writeZeroesRequests": counters.writeZeroesRequests,
+         "otherRequests": counters.otherRequests, "bytesRead": counters.bytesRead,
+         "bytesWritten": counters.bytesWritten, "ioErrors": counters.ioErrors, "unsupported": counters.unsupported]
+    }
+
     public func activate(features: VirtioFeatures, queues: [Virtqueue], interrupt: VirtioInterrupt) throws(VirtioError) {
         self.features = features
         self.interrupt = interrupt
@@ -132,6 +160,11 @@ public final class VirtioBlock: VirtioDevice {
         }
         let statusOffset = chain.writableLength - 1
         let (status, dataWritten) = execute(chain, writableData: statusOffset)
+        switch status {
+        case .ok: break
+        case .ioError: counters.ioErrors &+= 1
+        case .unsupported: counters.unsupported &+= 1
+        }
         chain.storeWritableByte(status.rawValue, at: statusOffset)
         return UInt32(dataWritten + 1)
     }
@@ -144,7 +177,9 @@ public final class VirtioBlock: VirtioDevice {
             return (.ioError, 0)  // no room for a header
         }
         let readableData = chain.readableLength - Self.headerLength
-        switch RequestType(rawValue: UInt32(rawType)) {
+        let type = RequestType(rawValue: UInt32(rawType))
+        count(type)
+        switch type {
         case .read:
             return read(chain, sector: sector, length: writableData)
         case .write:
@@ -161,6 +196,18 @@ public final class VirtioBlock: VirtioDevice {
             return (ranges(chain, length: readableData, discard: false), 0)
         default:
             return (.unsupported, 0)
+        }
+    }
+
+    private func count(_ type: RequestType?) {
+        switch type {
+        case .read: counters.readRequests &+= 1
+        case .write: counters.writeRequests &+= 1
+        case .flush: counters.flushRequests &+= 1
+        case .getID: counters.getIDRequests &+= 1
+        case .discard: counters.discardRequests &+= 1
+        case .writeZeroes: counters.writeZeroesRequests &+= 1
+        case nil: counters.otherRequests &+= 1
         }
     }
 
@@ -183,6 +230,7 @@ public final class VirtioBlock: VirtioDevice {
             done += UInt64(n)
             return true
         }
+        counters.bytesRead &+= done
         return (failed ? .ioError : .ok, done)
     }
 
@@ -201,6 +249,7 @@ public final class VirtioBlock: VirtioDevice {
             done += UInt64(n)
             return true
         }
+        counters.bytesWritten &+= done
         return failed ? .ioError : .ok
     }
 

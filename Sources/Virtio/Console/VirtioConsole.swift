@@ -40,6 +40,9 @@ public final class VirtioConsole: VirtioDevice {
     /// until the driver resets the device.
     private var failed = false
     private weak var interrupt: VirtioInterrupt?
+    /// Bytes of host input given to the guest, and of guest output passed to `output`, for `--stats`.
+    public private(set) var bytesIn: UInt64 = 0
+    public private(set) var bytesOut: UInt64 = 0
 
     /// `columns` x `rows` is the size the guest's hvc0 reports (struct virtio_console_config).
     public init(output: ByteSink, columns: UInt16 = 80, rows: UInt16 = 25) {
@@ -58,6 +61,8 @@ public final class VirtioConsole: VirtioDevice {
     public func readConfig(offset: Int, size: Int) -> UInt64 {
         config.read(offset: offset, size: size)
     }
+
+    public var statistics: [String: UInt64] { ["bytesIn": bytesIn, "bytesOut": bytesOut] }
 
     public func activate(features: VirtioFeatures, queues: [Virtqueue], interrupt: VirtioInterrupt) throws(VirtioError) {
         self.interrupt = interrupt
@@ -83,6 +88,7 @@ public final class VirtioConsole: VirtioDevice {
             transmitChain.withSegments(.readable, offset: 0,
                                        count: min(transmitChain.readableLength, Self.maxBytesPerTransmit)) { p, n in
                 for i in 0..<n { output.write(byte: p.load(fromByteOffset: i, as: UInt8.self)) }
+                bytesOut &+= UInt64(n)
                 return true
             }
             queue.push(head: transmitChain.head, written: 0)
@@ -142,6 +148,7 @@ public final class VirtioConsole: VirtioDevice {
         // Input is passed on as soon as it arrives: a partly filled buffer goes back too.
         if holdingReceiveChain && receiveFilled > 0, let queue = receiveq { pushReceiveChain(queue) }
         if let queue = receiveq { notifyIfNeeded(queue) }
+        bytesIn &+= UInt64(delivered)
         return delivered
     }
 

@@ -18,10 +18,15 @@ public final class VirtioEntropy: VirtioDevice {
     public let queueMaxSizes = [VirtioEntropy.queueSize]
     private var chain = DescriptorChain(capacity: Int(VirtioEntropy.queueSize))
     private weak var interrupt: VirtioInterrupt?
+    /// Requests served and random bytes given, for `--stats`.
+    public private(set) var requests: UInt64 = 0
+    public private(set) var bytes: UInt64 = 0
 
     public init() {}
 
     public func readConfig(offset: Int, size: Int) -> UInt64 { 0 }
+
+    public var statistics: [String: UInt64] { ["requests": requests, "bytes": bytes] }
 
     public func activate(features: VirtioFeatures, queues: [Virtqueue], interrupt: VirtioInterrupt) throws(VirtioError) {
         self.interrupt = interrupt
@@ -42,6 +47,8 @@ public final class VirtioEntropy: VirtioDevice {
                 return true
             }
             queue.push(head: chain.head, written: UInt32(filled))
+            requests &+= 1
+            bytes &+= filled
         }
     }
 }

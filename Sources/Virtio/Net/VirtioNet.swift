@@ -46,10 +46,15 @@ public final class VirtioNet: VirtioDevice {
 
     /// What crossed the device, for tests and diagnostics.
     public struct Counters: Equatable, Sendable {
+        /// Frames (and their bytes, Ethernet header on, virtio-net header off) the guest sent
+        /// that the backend took.
         public var transmitted = 0
+        public var transmittedBytes = 0
         /// Frames the backend did not take (its queue was full or the interface down).
         public var transmitDropped = 0
+        /// Frames (and their bytes) put in the guest's receive buffers.
         public var received = 0
+        public var receivedBytes = 0
         /// Frames taken from the backend that no guest buffer could hold.
         public var receiveDropped = 0
     }
@@ -94,6 +99,13 @@ public final class VirtioNet: VirtioDevice {
         config.read(offset: offset, size: size)
     }
 
+    public var statistics: [String: UInt64] {
+        ["framesTransmitted": UInt64(counters.transmitted), "bytesTransmitted": UInt64(counters.transmittedBytes),
+         "transmitDropped": UInt64(counters.transmitDropped),
+         "framesReceived": UInt64(counters.received), "bytesReceived": UInt64(counters.receivedBytes),
+         "receiveDropped": UInt64(counters.receiveDropped)]
+    }
+
     public func activate(features: VirtioFeatures, queues: [Virtqueue], interrupt: VirtioInterrupt) throws(VirtioError) {
         headerLength = features.contains(.version1) ? Self.headerLength : Self.legacyHeaderLength
         self.interrupt = interrupt
@@ -136,6 +148,7 @@ public final class VirtioNet: VirtioDevice {
             if length > 0 {
                 if backend.send(UnsafeRawBufferPointer(rebasing: frame[..<length])) {
                     counters.transmitted += 1
+                    counters.transmittedBytes += length
                 } else {
                     counters.transmitDropped += 1
                 }
@@ -206,6 +219,7 @@ public final class VirtioNet: VirtioDevice {
             receiveChain.copyToWritable(UnsafeRawBufferPointer(rebasing: frame[..<length]), at: UInt64(headerLength))
             queue.push(head: receiveChain.head, written: UInt32(headerLength + length))
             counters.received += 1
+            counters.receivedBytes += length
             delivered += 1
         }
         return delivered

@@ -269,6 +269,7 @@ final class RecordingDevice: VirtioDevice {
     init(queueMaxSizes: [UInt16] = [8]) { self.queueMaxSizes = queueMaxSizes }
 
     func readConfig(offset: Int, size: Int) -> UInt64 { UInt64(offset) }
+    var statistics: [String: UInt64] { ["chains": UInt64(chains.count)] }
     func accepts(_ features: VirtioFeatures) -> Bool { features.isDisjoint(with: refuse) }
 
     func activate(features: VirtioFeatures, queues: [Virtqueue], interrupt: VirtioInterrupt) throws(VirtioError) {

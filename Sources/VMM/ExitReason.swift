@@ -21,6 +21,9 @@ public enum ExitReason: String, CaseIterable, Sendable, Codable {
     case guestSyscall = "guest syscall"
     /// Any other exception, reflected to the guest kernel (illegal instruction, breakpoint, ...).
     case reflectedException = "reflected exception"
+    /// Hardware assist: an instruction the H extension makes trap from VS-mode (a virtual
+    /// instruction exception), emulated.
+    case virtualInstruction = "virtual instruction"
 }
 
 extension ExitReason {
@@ -39,6 +42,7 @@ extension ExitReason {
         case .guestPageFault: return 9
         case .guestSyscall: return 10
         case .reflectedException: return 11
+        case .virtualInstruction: return 12
         }
     }
 }
