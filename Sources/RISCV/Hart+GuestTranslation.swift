@@ -79,6 +79,11 @@ extension Hart {
         // Bits above the 41 (50) address bits must be zero: a guest-physical address is not
         // sign-extended.
         guard gpa >> UInt64(mode.addressBits) == 0 else { throw fault }
+        let mxr = mstatus & Mstatus.mxr != 0
+        if let leaf = gStageTLB.lookup(gpa), Self.leafGrants(leaf, check, hlvx: hlvx, mxr: mxr) {
+            translationCounters.gStageCacheHits &+= 1
+            return (leaf & ~0xfff) | (gpa & 0xfff)
+        }
 
         let levels = mode.levels
         var table = (hyp.hgatp & PTE.ppnMask) << 12
@@ -99,7 +104,7 @@ extension Hart {
                 level -= 1
                 continue
             }
-            guard pte & PTE.u != 0, Self.leafGrants(pte, check, hlvx: hlvx, mxr: mstatus & Mstatus.mxr != 0) else {
+            guard pte & PTE.u != 0, Self.leafGrants(pte, check, hlvx: hlvx, mxr: mxr) else {
                 throw fault
             }
             let pageMask: UInt64 = (1 << (9 * UInt64(level))) - 1
@@ -110,7 +115,9 @@ extension Hart {
                 guard memory.store(pteAddress, pte) else { throw Exception(reported.accessFault, tval: va) }
                 noteStore(physical: pteAddress, size: 8)
             }
-            return ((ppn | ((gpa >> 12) & pageMask)) << 12) | (gpa & 0xfff)
+            let hostPage = (ppn | ((gpa >> 12) & pageMask)) << 12
+            if pte & (PTE.a | PTE.d) == PTE.a | PTE.d { gStageTLB.fill(gpa, hostPage: hostPage, flags: pte) }
+            return hostPage | (gpa & 0xfff)
         }
     }
 

@@ -47,6 +47,7 @@ extension Hart {
     /// Drops every cached translation and the fetch page (satp write, sfence.vma, reset).
     public func flushTranslations() {
         tlb.flushAll()
+        gStageTLB.flush()
         invalidateFetchShortcut()
     }
 
@@ -54,6 +55,7 @@ extension Hart {
     /// SFENCE.VMA with V=1 and HFENCE.VVMA/GVMA change (privileged spec 8.5.3, 8.3.2).
     func flushGuestTranslations() {
         tlb.flushGuest()
+        gStageTLB.flush()
         if virtualized { invalidateFetchShortcut() }
     }
 

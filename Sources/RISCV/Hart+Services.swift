@@ -57,6 +57,8 @@ public struct TranslationCounters: Sendable, Codable, Equatable {
     /// G-stage) and the PTEs they read in both stages.
     public var twoStageWalks: UInt64 = 0
     public var twoStageReferences: UInt64 = 0
+    /// G-stage translations answered by the hart's G-stage cache instead of a walk.
+    public var gStageCacheHits: UInt64 = 0
 
     public init() {}
 }

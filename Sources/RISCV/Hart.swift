@@ -94,6 +94,8 @@ public final class Hart {
     var yieldRequested = false
 
     let tlb: SoftTLB
+    /// Recent G-stage translations, for the VS-stage walks of two-stage translation.
+    let gStageTLB = GStageTLB()
     /// Soft-TLB misses and the page walks they caused, for statistics (slow path only).
     public internal(set) var translationCounters = TranslationCounters()
     /// Current fetch page: virtual page number and its decoded slots, valid while privilege,
