@@ -1,18 +1,21 @@
 /// Sv39 and Sv48 address translation (privileged spec 4.3-4.5), with A/D bits set by the
 /// hardware walker, as the spec allows.
-enum PTE {
-    static let v: UInt64 = 1 << 0
-    static let r: UInt64 = 1 << 1
-    static let w: UInt64 = 1 << 2
-    static let x: UInt64 = 1 << 3
-    static let u: UInt64 = 1 << 4
-    static let g: UInt64 = 1 << 5
-    static let a: UInt64 = 1 << 6
-    static let d: UInt64 = 1 << 7
+public enum PTE {
+    public static let v: UInt64 = 1 << 0
+    public static let r: UInt64 = 1 << 1
+    public static let w: UInt64 = 1 << 2
+    public static let x: UInt64 = 1 << 3
+    public static let u: UInt64 = 1 << 4
+    public static let g: UInt64 = 1 << 5
+    public static let a: UInt64 = 1 << 6
+    public static let d: UInt64 = 1 << 7
     /// Bits 63:54: reserved (Svpbmt/Svnapot are not implemented), must be zero.
-    static let reserved: UInt64 = 0x3ff << 54
-    static let ppnMask: UInt64 = (1 << 44) - 1
+    public static let reserved: UInt64 = 0x3ff << 54
+    public static let ppnMask: UInt64 = (1 << 44) - 1
 }
+
+/// The PTE bits by their full name, for the VMM's walkers and table builders.
+public typealias PageTableEntry = PTE
 
 public enum SatpMode: UInt64, Sendable {
     case bare = 0

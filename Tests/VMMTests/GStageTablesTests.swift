@@ -1,5 +1,6 @@
 import XCTest
 import GuestMemory
+import RISCV
 @testable import VMM
 
 /// The G-stage map the VMM builds for hardware-assisted mode: walked here the way the spec's

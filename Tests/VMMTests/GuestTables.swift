@@ -1,4 +1,5 @@
 import GuestMemory
+import RISCV
 @testable import VMM
 
 /// Guest page tables written into guest RAM for the walker and shadow tests: Sv39, tables

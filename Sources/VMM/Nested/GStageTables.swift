@@ -1,4 +1,5 @@
 import GuestMemory
+import RISCV
 
 /// The VMM's guest-physical to machine map as the G-stage of two-stage translation sees it
 /// (hgatp, privileged spec 8.5): Sv39x4 tables in the VMM's private memory that map exactly the

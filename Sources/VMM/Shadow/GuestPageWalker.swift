@@ -174,16 +174,3 @@ struct GuestPageWalker {
         return table
     }
 }
-
-/// Page-table entry bits (privileged spec 4.3.1).
-enum PageTableEntry {
-    static let v: UInt64 = 1 << 0
-    static let r: UInt64 = 1 << 1
-    static let w: UInt64 = 1 << 2
-    static let x: UInt64 = 1 << 3
-    static let u: UInt64 = 1 << 4
-    static let a: UInt64 = 1 << 6
-    static let d: UInt64 = 1 << 7
-    static let reserved: UInt64 = 0x3ff << 54
-    static let ppnMask: UInt64 = (1 << 44) - 1
-}

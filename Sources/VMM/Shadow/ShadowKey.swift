@@ -1,3 +1,5 @@
+import RISCV
+
 /// Which guest privilege a shadow serves. The shadow for guest kernel mode leaves out user
 /// pages, and a second one with SUM set adds them without execute, so the real hart (always in
 /// U-mode under the VMM) enforces the guest's U/S page protection (RVirt's design).
