@@ -23,7 +23,7 @@ int trapeze_tap_open(const char *name, int *failed_step) {
     }
     memset(&request, 0, sizeof request);
     strncpy(request.ifr_name, name, sizeof request.ifr_name - 1);
-    request.ifr_flags = IFF_TAP | IFF_NO_PI;
+    request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
     if (ioctl(fd, TUNSETIFF, &request) < 0) {
         int error = errno;
         close(fd);
@@ -31,5 +31,21 @@ int trapeze_tap_open(const char *name, int *failed_step) {
         errno = error;
         return -1;
     }
+    // The header size, byte order and offloads belong to the interface, not the descriptor: an
+    // existing TAP keeps whatever its last user set, so all three are set every time.
+    int header_length = TRAPEZE_TAP_VNET_HEADER_LENGTH;
+    int little_endian = 1;
+    if (ioctl(fd, TUNSETVNETHDRSZ, &header_length) < 0 || ioctl(fd, TUNSETVNETLE, &little_endian) < 0
+        || ioctl(fd, TUNSETOFFLOAD, 0UL) < 0) {
+        int error = errno;
+        close(fd);
+        *failed_step = TRAPEZE_TAP_STEP_VNET;
+        errno = error;
+        return -1;
+    }
     return fd;
+}
+
+int trapeze_tap_set_offload(int fd, unsigned flags) {
+    return ioctl(fd, TUNSETOFFLOAD, (unsigned long)flags);
 }

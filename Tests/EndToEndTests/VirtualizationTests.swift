@@ -171,3 +171,18 @@ final class IsolationTests: EndToEndTestCase {
         }
     }
 }
+
+/// SBI v0.1 calls pass pointers into the caller's memory; under every VMM the SBI must read
+/// them through the guest's translation. guests/baremetal/legacy-ipi.c sends itself a legacy
+/// IPI (hart mask by pointer) and clears it with the legacy clear_ipi.
+final class LegacySBITests: EndToEndTestCase {
+    func testLegacyIPIInEveryMode() throws {
+        for virt in [["bare"], ["trap"], ["hw"], ["hw", "--mmu", "shadow"]] {
+            let program = try BareMetalPrograms.elf("legacy-ipi")
+            let session = try launch(["run", "--virt"] + virt + ["--memory", "64M", "--kernel", program.path])
+            let status = try session.waitForExit(timeout: 30)
+            XCTAssertEqual(status, 0, "--virt \(virt.joined(separator: " ")):\n\(session.output)")
+            XCTAssertTrue(session.output.contains("legacy-ipi: ok"), "--virt \(virt.joined(separator: " ")):\n\(session.output)")
+        }
+    }
+}

@@ -38,3 +38,4 @@ build_smode() { # NAME SOURCE
 }
 
 build_smode isolation-probe isolation-probe.c
+build_smode legacy-ipi legacy-ipi.c

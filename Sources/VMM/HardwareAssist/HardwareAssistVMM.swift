@@ -154,6 +154,8 @@ public final class HardwareAssistVMM: VirtualMachineMonitor, HartTrapHandler {
             hart.hvip &= ~Self.vsTimer
             hart.interruptEnable |= Self.timer
         }
+        // Legacy clear_ipi: the guest's pending software interrupt is its VSSIP.
+        if extensionID == 0x03 { hart.hvip &= ~Self.vsSoftware }
     }
 
     /// A host-level interrupt for the guest: raised as the matching VS-level interrupt in hvip,

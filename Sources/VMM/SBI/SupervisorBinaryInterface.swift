@@ -14,6 +14,11 @@ public final class SupervisorBinaryInterface: SupervisorCallHandler {
 
     unowned let platform: SBIPlatform
     let memory: GuestMemory
+    /// Reads a doubleword at a guest virtual address as the calling S-mode would (the legacy
+    /// calls pass pointers). Nil uses the hart's own translation, which is the guest's on bare
+    /// hardware and under the H extension; trap-and-emulate, whose hart walks shadow tables as
+    /// U-mode, supplies a reader that walks the guest's tables instead.
+    public var guestVirtualReader: ((Hart, UInt64) -> UInt64?)?
     /// Calls handled, by extension ID, for statistics.
     public private(set) var callCounts: [UInt64: UInt64] = [:]
 
@@ -120,7 +125,7 @@ public final class SupervisorBinaryInterface: SupervisorCallHandler {
 
     func legacyHartMask(_ hart: Hart, address: UInt64) -> Set<Int> {
         if address == 0 { return Set(platform.harts.map(\.id)) }
-        guard let mask = hart.readVirtual64(address) else { return [] }
+        guard let mask = guestVirtualReader.map({ $0(hart, address) }) ?? hart.readVirtual64(address) else { return [] }
         return Set((0..<64).filter { mask >> UInt64($0) & 1 != 0 })
     }
 }

@@ -36,6 +36,14 @@ public final class TrapAndEmulateVMM: VirtualMachineMonitor, HartTrapHandler {
         shadow.flushPage = { [unowned self] va in for v in vcpus { v.hart.flushTranslation(page: va) } }
         shadow.flushAll = { [unowned self] in for v in vcpus { v.hart.flushTranslations() } }
         for vcpu in vcpus { vcpu.hart.trapHandler = self }
+        if let sbi = hypercalls as? SupervisorBinaryInterface {
+            sbi.guestVirtualReader = { [unowned self] hart, va in
+                let s = vcpus[hart.id].state
+                guard case .translated(let t) = shadow.walker.translate(va, .load, satp: s.satp, mode: .supervisor,
+                                                                         sum: s.sum, mxr: s.mxr) else { return nil }
+                return guestRAM.load(t.physical)
+            }
+        }
     }
 
     /// Machine memory the VMM needs on top of `guestRAM` bytes of guest RAM, for shadow tables.

@@ -18,15 +18,25 @@ public enum TapError: Error, Equatable, Sendable {
 }
 
 /// A host TAP interface as a network backend: each read(2) of the descriptor gives one frame the
-/// host sent to the interface, each write(2) puts one frame on it (IFF_NO_PI, no vnet header).
-/// The descriptor is non-blocking: a read with no frame waiting returns EAGAIN, which is how the
-/// run loop polls it between hart slices for the price of one system call.
+/// host sent to the interface, each write(2) puts one frame on it, both after a 12-byte
+/// virtio-net header (IFF_NO_PI | IFF_VNET_HDR, TUNSETVNETHDRSZ 12, little-endian). The kernel
+/// applies a written header's offloads itself (finishes the checksum, segments a TSO frame) and
+/// fills in the header of what it hands over. The descriptor is non-blocking: a read with no
+/// frame waiting returns EAGAIN, which is how the run loop polls it between hart slices for the
+/// price of one system call.
 ///
 /// Any descriptor that keeps frame boundaries reads and writes the same way, so tests adopt one
-/// end of a SOCK_SEQPACKET socketpair with `init(descriptor:name:)`.
+/// end of a SOCK_SEQPACKET socketpair with `init(descriptor:name:)`; the test on the other end
+/// speaks the header too, and sees the receive offloads in `receiveOffloads`.
 public final class TapBackend: NetBackend {
+    /// What the descriptor is: only a TAP takes TUNSETOFFLOAD.
+    private enum Kind { case tap, framedSocket }
+
     public let name: String
+    /// The offloads last set with `setReceiveOffloads` (none at first).
+    public private(set) var receiveOffloads: NetOffloads = []
     private let fd: Int32
+    private let kind: Kind
 
     /// Attaches to TAP interface `name`, creating it (as root) when it does not exist.
     public init(name: String) throws(TapError) {
@@ -35,6 +45,9 @@ public final class TapBackend: NetBackend {
         guard fd >= 0 else {
             let error = errno
             let reason = String(cString: strerror(error))
+            if step == Int32(TRAPEZE_TAP_STEP_VNET.rawValue) {
+                throw .cannotOpen(name: name, reason: "cannot set up its virtio-net header: \(reason)")
+            }
             if step == Int32(TRAPEZE_TAP_STEP_OPEN.rawValue) {
                 if error == ENOENT || error == ENODEV || error == ENXIO { throw .noTunDriver(reason: reason) }
                 if error == EACCES || error == EPERM { throw .notPermitted(name: name, reason: reason) }
@@ -50,12 +63,14 @@ public final class TapBackend: NetBackend {
         }
         self.fd = fd
         self.name = name
+        kind = .tap
     }
 
     /// Adopts `descriptor` (non-blocking, frame-preserving); it is closed with the backend.
     public init(descriptor: Int32, name: String) {
         fd = descriptor
         self.name = name
+        kind = .framedSocket
     }
 
     deinit { close(fd) }
@@ -78,8 +93,15 @@ public final class TapBackend: NetBackend {
             let n = write(fd, frame.baseAddress, frame.count)
             if n >= 0 { return n == frame.count }
             if errno == EINTR { continue }
-            // EAGAIN (the host's queue is full), EIO (the interface is down): dropped, as on a wire.
+            // EAGAIN (the host's queue is full), EIO (the interface is down), EINVAL (the kernel refused
+            // the header's offloads): dropped, as on a wire.
             return false
         }
+    }
+
+    public func setReceiveOffloads(_ offloads: NetOffloads) -> Bool {
+        if kind == .tap && trapeze_tap_set_offload(fd, offloads.rawValue) != 0 { return false }
+        receiveOffloads = offloads
+        return true
     }
 }

@@ -1,9 +1,21 @@
 /// Feature bits of the network device (virtio 1.2 section 5.1.3).
 extension VirtioFeatures {
+    /// VIRTIO_NET_F_CSUM: the driver may send frames with a partial checksum (NEEDS_CSUM).
+    public static let netChecksum = VirtioFeatures(bit: 0)
+    /// VIRTIO_NET_F_GUEST_CSUM: the driver takes frames with a partial checksum, or one found valid.
+    public static let netGuestChecksum = VirtioFeatures(bit: 1)
     /// VIRTIO_NET_F_MAC: the device has an address, `mac` in the configuration space.
     public static let netMAC = VirtioFeatures(bit: 5)
+    /// VIRTIO_NET_F_HOST_TSO4, _TSO6, _ECN: the driver may send TCP segments of up to 64 KiB for
+    /// the device to cut (gso_type TCPV4, TCPV6, with the ECN bit).
+    public static let netHostTSO4 = VirtioFeatures(bit: 11)
+    public static let netHostTSO6 = VirtioFeatures(bit: 12)
+    public static let netHostECN = VirtioFeatures(bit: 13)
     /// VIRTIO_NET_F_STATUS: `status` in the configuration space is valid (the link is up).
     public static let netStatus = VirtioFeatures(bit: 16)
+
+    /// The transmit offloads: any of them lets the driver's headers through to the host.
+    static let netTransmitOffloads: VirtioFeatures = [.netChecksum, .netHostTSO4, .netHostTSO6, .netHostECN]
 }
 
 /// The network device, virtio-net (device ID 1, virtio 1.2 section 5.1), over a `NetBackend`
@@ -12,10 +24,15 @@ extension VirtioFeatures {
 ///     receiveq (0)   device-writable buffers: a virtio_net_hdr, then a frame from the host
 ///     transmitq (1)  device-readable buffers: a virtio_net_hdr, then a frame for the host
 ///
-/// No checksum or segmentation offloads are offered, so every frame is a finished Ethernet frame
-/// both ways and every header the device writes is zero but for num_buffers = 1 (5.1.6.4: one
-/// buffer per frame without VIRTIO_NET_F_MRG_RXBUF); the driver's transmit headers say nothing
-/// and are skipped.
+/// Offloads, as QEMU's virtio-net on a vnet-header TAP: toward the host, partial checksums (CSUM)
+/// and TCP segments of up to 64 KiB (HOST_TSO4, HOST_TSO6, HOST_ECN); the driver's header is
+/// checked (`VirtioNetHeader.checkTransmit`) and handed to the backend, whose kernel finishes
+/// the checksum and cuts the segment. Toward the guest, partial or verified checksums
+/// (GUEST_CSUM, TUN_F_CSUM on the backend) but no large segments, which would need 64 KiB
+/// receive buffers or MRG_RXBUF. A driver that accepts none of the transmit offloads has its
+/// headers replaced by zero ones, and without GUEST_CSUM the backend is told no offloads and the
+/// guest gets zero headers, so frames are finished Ethernet frames both ways as without offloads.
+/// Every receive header has num_buffers = 1 (5.1.6.4: one buffer per frame without MRG_RXBUF).
 ///
 /// Frames for the guest are taken from the backend only when the driver has a receive buffer
 /// posted, between hart slices (`pollReceive`) and when the driver posts buffers; otherwise they
@@ -23,24 +40,23 @@ extension VirtioFeatures {
 /// the buffer it would go into is dropped and the buffer returned empty (Linux counts a length
 /// error and posts it again). Transmit chains are served when the driver notifies.
 ///
-/// A transmit chain with a device-writable buffer, no room for the header or a frame over
-/// `maxFrameLength`, and a receive chain with a device-readable buffer or no room for the header,
-/// set DEVICE_NEEDS_RESET (for the whole device: receiving stops too).
+/// A transmit chain with a device-writable buffer, no room for the header, a frame over
+/// `maxFrameLength` or a header that fails its check, and a receive chain with a device-readable
+/// buffer or no room for the header, set DEVICE_NEEDS_RESET (for the whole device: receiving stops too).
 public final class VirtioNet: VirtioDevice {
     public static let queueSize: UInt16 = 256
     static let receiveQueue = 0
     static let transmitQueue = 1
     /// The longest frame either way: 5.1.6.3.1 has drivers that take large packets post 65562-byte
     /// buffers, a 12-byte header and 65550 bytes of frame (64 KiB of IP, Ethernet and VLAN headers).
+    /// A TSO segment from Linux fits: its GSO limit (65536 bytes) counts the whole frame.
     public static let maxFrameLength = 65550
     /// Frames taken from the backend per poll at most, so one poll's work stays bounded.
     static let maxFramesPerPoll = 64
     /// struct virtio_net_hdr (5.1.6): flags, gso_type, hdr_len, gso_size, csum_start, csum_offset,
     /// and num_buffers, which a driver that did not accept VIRTIO_F_VERSION_1 leaves out.
-    static let headerLength = 12
+    static let headerLength = VirtioNetHeader.length
     static let legacyHeaderLength = 10
-    /// The receive header: nothing to say but num_buffers = 1 (little-endian, at offset 10).
-    static let receiveHeader: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]
     /// VIRTIO_NET_S_LINK_UP in the configuration space's `status`.
     static let statusLinkUp: UInt64 = 1
 
@@ -50,26 +66,34 @@ public final class VirtioNet: VirtioDevice {
         /// that the backend took.
         public var transmitted = 0
         public var transmittedBytes = 0
-        /// Frames the backend did not take (its queue was full or the interface down).
+        /// Frames the backend did not take (its queue was full, the interface down, or the host
+        /// refused the header).
         public var transmitDropped = 0
+        /// Of `transmitted`, the TCP segments the guest left for the host to cut (TSO).
+        public var transmittedSegments = 0
         /// Frames (and their bytes) put in the guest's receive buffers.
         public var received = 0
         public var receivedBytes = 0
-        /// Frames taken from the backend that no guest buffer could hold.
+        /// Frames taken from the backend that no guest buffer could hold, or with offloads the
+        /// guest did not accept.
         public var receiveDropped = 0
     }
 
     public let deviceType = VirtioDeviceType.network
-    public let deviceFeatures: VirtioFeatures = [.netMAC, .netStatus]
+    public let deviceFeatures: VirtioFeatures = [.netChecksum, .netGuestChecksum, .netMAC, .netHostTSO4, .netHostTSO6,
+                                                 .netHostECN, .netStatus]
     public let queueMaxSizes = [VirtioNet.queueSize, VirtioNet.queueSize]
     public let mac: MACAddress
     public let backend: NetBackend
     public private(set) var counters = Counters()
     private let config: VirtioConfigSpace
-    /// One frame on its way, either direction, one byte longer than the longest so that a longer
-    /// frame from the backend shows as too long instead of quietly cut.
+    /// One header and frame on its way, either direction, as the backend takes them: the 12-byte
+    /// header, then a frame one byte longer than the longest so that a longer frame from the
+    /// backend shows as too long instead of quietly cut.
     private let frame: UnsafeMutableRawBufferPointer
+    /// The guest's header: 12 bytes, or 10 for a driver without VIRTIO_F_VERSION_1.
     private var headerLength = VirtioNet.headerLength
+    private var features: VirtioFeatures = []
     private var receiveChain = DescriptorChain(capacity: Int(VirtioNet.queueSize))
     private var transmitChain = DescriptorChain(capacity: Int(VirtioNet.queueSize))
     private var receiveq: Virtqueue?
@@ -80,7 +104,7 @@ public final class VirtioNet: VirtioDevice {
     public init(backend: NetBackend, mac: MACAddress) {
         self.backend = backend
         self.mac = mac
-        frame = .allocate(byteCount: Self.maxFrameLength + 1, alignment: 16)
+        frame = .allocate(byteCount: Self.headerLength + Self.maxFrameLength + 1, alignment: 16)
         // struct virtio_net_config (5.1.4): mac[6], le16 status, le16 max_virtqueue_pairs (only
         // with VIRTIO_NET_F_MQ), le16 mtu (only with VIRTIO_NET_F_MTU); neither is offered, so
         // those two stay 0. The driver cannot change the address here (that takes the control
@@ -101,13 +125,21 @@ public final class VirtioNet: VirtioDevice {
 
     public var statistics: [String: UInt64] {
         ["framesTransmitted": UInt64(counters.transmitted), "bytesTransmitted": UInt64(counters.transmittedBytes),
-         "transmitDropped": UInt64(counters.transmitDropped),
+         "transmitDropped": UInt64(counters.transmitDropped), "segmentsTransmitted": UInt64(counters.transmittedSegments),
          "framesReceived": UInt64(counters.received), "bytesReceived": UInt64(counters.receivedBytes),
          "receiveDropped": UInt64(counters.receiveDropped)]
     }
 
     public func activate(features: VirtioFeatures, queues: [Virtqueue], interrupt: VirtioInterrupt) throws(VirtioError) {
         headerLength = features.contains(.version1) ? Self.headerLength : Self.legacyHeaderLength
+        self.features = features
+        // Only what the guest takes whole may come from the host (TUNSETOFFLOAD names what the
+        // reader accepts; writes take any header). A TAP refuses TUN_F_CSUM only on a kernel
+        // older than 2.6.27; the backend then keeps none, as reset left it.
+        let offloads: NetOffloads = features.contains(.netGuestChecksum) ? .checksum : []
+        guard backend.setReceiveOffloads(offloads) else {
+            throw .malformedRequest("virtio-net: the host refused receive offloads 0x\(String(offloads.rawValue, radix: 16))")
+        }
         self.interrupt = interrupt
         receiveq = queues[Self.receiveQueue]
     }
@@ -117,6 +149,9 @@ public final class VirtioNet: VirtioDevice {
         receiveq = nil
         failed = false
         headerLength = Self.headerLength
+        // Setting none never fails on a TAP that took some.
+        _ = backend.setReceiveOffloads([])
+        features = []
     }
 
     public func queueNotified(_ queue: Virtqueue) throws(VirtioError) {
@@ -139,22 +174,37 @@ public final class VirtioNet: VirtioDevice {
         defer { notifyIfNeeded(queue) }
         while try queue.pop(into: &transmitChain) {
             let length = try transmitFrameLength(transmitChain)
-            var copied = 0
-            transmitChain.withSegments(.readable, offset: UInt64(headerLength), count: UInt64(length)) { p, n in
-                (frame.baseAddress! + copied).copyMemory(from: p, byteCount: n)
-                copied += n
-                return true
+            // The guest's header at 0 and its frame at 12, whatever the guest's header length.
+            for (from, count, to) in [(0, headerLength, 0), (headerLength, length, Self.headerLength)] {
+                var copied = to
+                transmitChain.withSegments(.readable, offset: UInt64(from), count: UInt64(count)) { p, n in
+                    (frame.baseAddress! + copied).copyMemory(from: p, byteCount: n)
+                    copied += n
+                    return true
+                }
             }
+            let header = try transmitHeader(frameLength: length)
+            header.write(to: frame, buffers: 0)
             if length > 0 {
-                if backend.send(UnsafeRawBufferPointer(rebasing: frame[..<length])) {
+                if backend.send(UnsafeRawBufferPointer(rebasing: frame[..<(Self.headerLength + length)])) {
                     counters.transmitted += 1
                     counters.transmittedBytes += length
+                    if header.gsoType != 0 { counters.transmittedSegments += 1 }
                 } else {
                     counters.transmitDropped += 1
                 }
             }
             queue.push(head: transmitChain.head, written: 0)
         }
+    }
+
+    /// The header for the backend: the driver's, checked, when it accepted a transmit offload;
+    /// otherwise a zero one, since a driver without offloads promises nothing in its header.
+    private func transmitHeader(frameLength: Int) throws(VirtioError) -> VirtioNetHeader {
+        guard !features.isDisjoint(with: .netTransmitOffloads) else { return VirtioNetHeader() }
+        let header = VirtioNetHeader(UnsafeRawBufferPointer(frame))
+        try header.checkTransmit(frameLength: frameLength, features: features)
+        return header
     }
 
     /// The frame's length after the header, once the chain is checked (5.1.6.2: the driver
@@ -204,25 +254,47 @@ public final class VirtioNet: VirtioDevice {
         var delivered = 0
         for _ in 0..<Self.maxFramesPerPoll {
             // Without a posted buffer the frame is not read: it waits in the backend.
-            guard queue.pendingCount > 0, let length = backend.receive(into: frame) else { break }
+            guard queue.pendingCount > 0, let received = backend.receive(into: frame) else { break }
             // pendingCount > 0, so pop finds a chain or throws; false would mean the queue stopped.
             guard try queue.pop(into: &receiveChain) else { break }
             try checkReceiveChain(receiveChain)
-            guard length <= Self.maxFrameLength, UInt64(headerLength + length) <= receiveChain.writableLength else {
+            let length = received - Self.headerLength
+            guard length > 0, length <= Self.maxFrameLength, UInt64(headerLength + length) <= receiveChain.writableLength,
+                  let header = receiveHeader() else {
                 counters.receiveDropped += 1
                 queue.push(head: receiveChain.head, written: 0)
                 continue
             }
-            Self.receiveHeader.withUnsafeBytes {
-                _ = receiveChain.copyToWritable(UnsafeRawBufferPointer(rebasing: $0.prefix(headerLength)), at: 0)
-            }
-            receiveChain.copyToWritable(UnsafeRawBufferPointer(rebasing: frame[..<length]), at: UInt64(headerLength))
+            header.write(to: frame, buffers: 1)
+            receiveChain.copyToWritable(UnsafeRawBufferPointer(rebasing: frame[..<headerLength]), at: 0)
+            receiveChain.copyToWritable(UnsafeRawBufferPointer(rebasing: frame[Self.headerLength..<(Self.headerLength + length)]),
+                                        at: UInt64(headerLength))
             queue.push(head: receiveChain.head, written: UInt32(headerLength + length))
             counters.received += 1
             counters.receivedBytes += length
             delivered += 1
         }
         return delivered
+    }
+
+    /// The header for the guest from the backend's (in `frame`): its checksum flags if the guest
+    /// accepted GUEST_CSUM, else none. Nil for a frame the guest cannot take as it is: a segment
+    /// to cut (no GUEST_TSO is offered) or a checksum left to finish without GUEST_CSUM, which a
+    /// backend told no offloads never sends.
+    private func receiveHeader() -> VirtioNetHeader? {
+        let host = VirtioNetHeader(UnsafeRawBufferPointer(frame))
+        guard host.gsoType == 0 else { return nil }
+        var header = VirtioNetHeader()
+        if features.contains(.netGuestChecksum) {
+            header.flags = host.flags.intersection([.needsChecksum, .dataValid])
+            if header.flags.contains(.needsChecksum) {
+                header.checksumStart = host.checksumStart
+                header.checksumOffset = host.checksumOffset
+            }
+        } else if host.flags.contains(.needsChecksum) {
+            return nil
+        }
+        return header
     }
 
     /// 5.1.6.3: receive buffers are device-writable and hold at least the header.

@@ -531,7 +531,8 @@ final class HostileGuest {
 }
 
 /// The host side of the fuzzer's virtio-net: frames arrive when the fuzzer says (random lengths,
-/// some larger than any buffer or than the device allows), at most 16 wait; sent frames are checked.
+/// some larger than any buffer or than the device allows), at most 16 wait, each after a zero
+/// virtio-net header; sent frames are checked, without their header.
 final class FuzzNetBackend: NetBackend {
     private var random: SplitMix64
     private var waiting: [[UInt8]] = []
@@ -560,15 +561,18 @@ final class FuzzNetBackend: NetBackend {
 
     func receive(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
         guard !waiting.isEmpty else { return nil }
-        let frame = waiting.removeFirst()
+        let frame = [UInt8](repeating: 0, count: VirtioNetHeader.length) + waiting.removeFirst()
         let n = min(frame.count, buffer.count)
         frame.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) }
         return frame.count
     }
 
     func send(_ frame: UnsafeRawBufferPointer) -> Bool {
+        let frame = frame.dropFirst(VirtioNetHeader.length)
         if frame.count > VirtioNet.maxFrameLength { oversizedFrameSent = frame.count }
         lastSent = Array(frame)
         return random.next() % 8 != 0
     }
+
+    func setReceiveOffloads(_ offloads: NetOffloads) -> Bool { true }
 }
