@@ -113,6 +113,31 @@ final class VirtualizationTests: EndToEndTestCase {
         return try XCTUnwrap(harts.first?["translation"] as? [String: Int])
     }
 
+    /// Under every VMM the guest's virtio-blk DMA and MMIO work: it boots from the ext4 root
+    /// disk, computes there and writes a file the host then finds in the image.
+    func testExt4RootDiskUnderEveryVMM() throws {
+        let rootfs = E2EPaths.images.appendingPathComponent("rootfs.ext4").resolvingSymlinksInPath()
+        guard FileManager.default.isReadableFile(atPath: rootfs.path) else {
+            throw E2EError("\(rootfs.path) is missing; run guests/build.sh rootfs")
+        }
+        for virt in [["trap"], ["hw"], ["hw", "--mmu", "shadow"]] {
+            let disk = FileManager.default.temporaryDirectory.appendingPathComponent("trapeze-virt-root-\(getpid()).ext4")
+            try? FileManager.default.removeItem(at: disk)
+            try FileManager.default.copyItem(at: rootfs, to: disk)
+            defer { try? FileManager.default.removeItem(at: disk) }
+            let what = "--virt \(virt.joined(separator: " "))"
+            let guest = try launch(["run", "--virt"] + virt + ["--kernel", E2EPaths.kernel.path, "--disk", disk.path,
+                                   "--cmdline", "console=ttyS0 root=/dev/vda rw panic=-1"])
+            try guest.waitForShell()
+            try guest.shell("grep ' / ' /proc/mounts", prints: "/dev/root / ext4 rw,relatime 0 0")
+            try guest.shell("seq 1 20000 | md5sum", prints: "e071f707df7bbeee2a6a1eb48011ddd0  -")
+            try guest.shell("echo root-marker-\(getpid()) > /rootmark; sync")
+            try powerOff(guest)
+            let image = try Data(contentsOf: disk)
+            XCTAssertNotNil(image.range(of: Data("root-marker-\(getpid())".utf8)), "\(what): the file reached the image")
+        }
+    }
+
     static let expectedResults = [
         "fork: n=200 status-sum=594",
         "fault: n=20 pages=20480 checksum=030da51c51ff8000",
