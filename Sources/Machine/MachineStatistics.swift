@@ -61,7 +61,7 @@ public struct MachineStatistics: Sendable, Codable {
         for (name, count) in sbiCalls.sorted(by: { $0.key < $1.key }) {
             rows.append(("SBI \(name) calls", "\(count)"))
         }
-        if let vmm { rows += Self.rows(vmm) }
+        if let vmm { rows += Self.rows(vmm, wallSeconds: seconds) }
         for device in virtio {
             rows.append((device.name, ""))
             for (name, count) in device.counters.sorted(by: { $0.key < $1.key }) { rows.append(("  \(name)", "\(count)")) }
@@ -77,11 +77,17 @@ extension MachineStatistics {
         String(format: "%.2f", walks > 0 ? Double(references) / Double(walks) : 0)
     }
 
-    static func rows(_ v: VMMStatistics) -> [(String, String)] {
-        var rows: [(String, String)] = [("VMM", v.technique), ("VMM exits", "\(v.totalExits)")]
-        for (reason, n) in v.exits.sorted(by: { $0.value > $1.value }) { rows.append(("  exits: \(reason)", "\(n)")) }
+    /// The VMM's rows: exits by reason with their share of all exits, emulated CSRs, time in
+    /// the VMM with its share of the run, then the shadow-paging counters when shadows are used.
+    static func rows(_ v: VMMStatistics, wallSeconds: Double) -> [(String, String)] {
+        let total = v.totalExits
+        var rows: [(String, String)] = [("VMM", v.technique), ("VMM exits", "\(total)")]
+        for (reason, n) in v.exits.sorted(by: { $0.value > $1.value }) {
+            rows.append(("  exits: \(reason)", String(format: "%llu (%.1f%%)", n, Double(n) * 100 / Double(max(total, 1)))))
+        }
         for (csr, n) in v.emulatedCSRs.sorted(by: { $0.value > $1.value }) { rows.append(("  emulated CSR \(csr)", "\(n)")) }
-        rows.append(("time in VMM", String(format: "%.3f s", v.secondsInVMM)))
+        rows.append(("time in VMM", String(format: "%.3f s (%.1f%% of the run)", v.secondsInVMM,
+                                              wallSeconds > 0 ? v.secondsInVMM * 100 / wallSeconds : 0)))
         guard v.technique.hasSuffix("shadow") else { return rows }
         rows += [
             ("shadow roots built", "\(v.shadowBuilds)"),
