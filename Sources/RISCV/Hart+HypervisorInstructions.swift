@@ -69,19 +69,7 @@ extension Hart {
               !hlvx || pmpAllows(pa, size: UInt64(size), .fetch, priv) else {
             throw Exception(.loadAccessFault, tval: va)
         }
-        if let p = memory.pointer(pa, length: UInt64(size)) {
-            switch size {
-            case 1: return UInt64(p.load(as: UInt8.self))
-            case 2: return UInt64(p.loadUnaligned(as: UInt16.self))
-            case 4: return UInt64(p.loadUnaligned(as: UInt32.self))
-            default: return p.loadUnaligned(as: UInt64.self)
-            }
-        }
-        if let v = bus.read(pa, size: size) {
-            noticeDeviceInterrupts()
-            return v
-        }
-        throw Exception(.loadAccessFault, tval: va)
+        return try loadPhysical(pa, size: size, va: va)
     }
 
     /// A store through two-stage translation, bypassing the soft TLB.
@@ -95,20 +83,6 @@ extension Hart {
         }
         let pa = try translateGuest(va, .store, priv)
         guard pmpAllows(pa, size: UInt64(size), .store, priv) else { throw Exception(.storeAccessFault, tval: va) }
-        if let p = memory.pointer(pa, length: UInt64(size)) {
-            switch size {
-            case 1: p.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
-            case 2: p.storeBytes(of: UInt16(truncatingIfNeeded: value), as: UInt16.self)
-            case 4: p.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self)
-            default: p.storeBytes(of: value, as: UInt64.self)
-            }
-            noteStore(physical: pa, size: size)
-            return
-        }
-        if bus.write(pa, size: size, value: value) {
-            noticeDeviceInterrupts()
-            return
-        }
-        throw Exception(.storeAccessFault, tval: va)
+        try storePhysical(pa, value, size: size, va: va)
     }
 }

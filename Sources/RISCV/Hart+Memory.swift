@@ -39,9 +39,17 @@ extension Hart {
             return value
         }
         let pa = try translate(va, .load)
-        let cacheable = try pmpCheck(pa, size: size, .load, dataPrivilege, va: va)
+        if try pmpCheck(pa, size: size, .load, dataPrivilege, va: va), memory.contains(pa, length: UInt64(size)) {
+            tlb.fill(loadSet, vpn: va >> 12, pagePA: pa & ~0xfff)
+        }
+        return try loadPhysical(pa, size: size, va: va)
+    }
+
+    /// A load from physical `pa` (translated and PMP-checked): RAM or a device, else an access
+    /// fault with tval = `va`. Shared by every load path (the soft-TLB miss, HLV).
+    @inline(__always)
+    func loadPhysical(_ pa: UInt64, size: Int, va: UInt64) throws(Exception) -> UInt64 {
         if let p = memory.pointer(pa, length: UInt64(size)) {
-            if cacheable { tlb.fill(loadSet, vpn: va >> 12, pagePA: pa & ~0xfff) }
             switch size {
             case 1: return UInt64(p.load(as: UInt8.self))
             case 2: return UInt64(p.loadUnaligned(as: UInt16.self))
@@ -66,9 +74,17 @@ extension Hart {
             return
         }
         let pa = try translate(va, .store)
-        let cacheable = try pmpCheck(pa, size: size, .store, dataPrivilege, va: va)
+        if try pmpCheck(pa, size: size, .store, dataPrivilege, va: va), memory.contains(pa, length: UInt64(size)) {
+            tlb.fill(storeSet, vpn: va >> 12, pagePA: pa & ~0xfff)
+        }
+        try storePhysical(pa, value, size: size, va: va)
+    }
+
+    /// A store to physical `pa` (translated and PMP-checked): RAM (with the decoded-code and
+    /// watch checks) or a device, else an access fault with tval = `va`.
+    @inline(__always)
+    func storePhysical(_ pa: UInt64, _ value: UInt64, size: Int, va: UInt64) throws(Exception) {
         if let p = memory.pointer(pa, length: UInt64(size)) {
-            if cacheable { tlb.fill(storeSet, vpn: va >> 12, pagePA: pa & ~0xfff) }
             switch size {
             case 1: p.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
             case 2: p.storeBytes(of: UInt16(truncatingIfNeeded: value), as: UInt16.self)

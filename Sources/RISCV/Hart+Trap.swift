@@ -48,14 +48,18 @@ extension Hart {
             h = (h & ~Hstatus.spvp) | Hstatus.spv | (privilege == .supervisor ? Hstatus.spvp : 0)
         }
         hyp.hstatus = h | (guestVirtual ? Hstatus.gva : 0)
-        var s = mstatus
-        s = (s & ~Mstatus.spie) | (s & Mstatus.sie != 0 ? Mstatus.spie : 0)
-        s &= ~Mstatus.sie
-        s = (s & ~Mstatus.spp) | (privilege == .supervisor ? Mstatus.spp : 0)
-        mstatus = s
+        mstatus = Mstatus.enteringSupervisorTrap(mstatus, from: privilege)
         virtualized = false
         privilege = .supervisor
         pc = (stvec & ~3) &+ (interrupt && stvec & 1 != 0 ? 4 &* cause : 0)
+    }
+
+    /// Delivers an exception to the guest's VS-mode handler exactly as a trap delegated by
+    /// hedeleg would go: for a hypervisor that took the trap itself and hands it on.
+    public func injectVirtualSupervisorException(cause: UInt64, tval: UInt64) {
+        precondition(virtualized, "only a guest (V=1) has a VS-mode to take the trap")
+        enterVirtualSupervisorTrap(cause: cause, tval: tval, interrupt: false)
+        updateDataPrivilege()
     }
 
     /// Trap into VS-mode: V stays 1; hstatus and the HS-level sstatus are untouched. VS-level
@@ -65,11 +69,7 @@ extension Hart {
         hyp.vscause = vsCause | (interrupt ? Self.interruptBit : 0)
         hyp.vsepc = pc
         hyp.vstval = tval
-        var s = hyp.vsstatus
-        s = (s & ~Mstatus.spie) | (s & Mstatus.sie != 0 ? Mstatus.spie : 0)
-        s &= ~Mstatus.sie
-        s = (s & ~Mstatus.spp) | (privilege == .supervisor ? Mstatus.spp : 0)
-        hyp.vsstatus = s
+        hyp.vsstatus = Mstatus.enteringSupervisorTrap(hyp.vsstatus, from: privilege)
         privilege = .supervisor
         pc = (hyp.vstvec & ~3) &+ (interrupt && hyp.vstvec & 1 != 0 ? 4 &* vsCause : 0)
     }
@@ -133,12 +133,8 @@ extension Hart {
             guard privilege == .supervisor && hyp.hstatus & Hstatus.vtsr == 0 else {
                 throw Exception(.virtualInstruction)
             }
-            var s = hyp.vsstatus
-            let spp: Privilege = s & Mstatus.spp != 0 ? .supervisor : .user
-            s = (s & ~Mstatus.sie) | (s & Mstatus.spie != 0 ? Mstatus.sie : 0)
-            s |= Mstatus.spie
-            s &= ~Mstatus.spp
-            hyp.vsstatus = s
+            let spp: Privilege = hyp.vsstatus & Mstatus.spp != 0 ? .supervisor : .user
+            hyp.vsstatus = Mstatus.returningFromSupervisorTrap(hyp.vsstatus)
             privilege = spp
             pc = hyp.vsepc
         } else {
@@ -146,12 +142,7 @@ extension Hart {
                 throw Exception(.illegalInstruction)
             }
             let spp: Privilege = mstatus & Mstatus.spp != 0 ? .supervisor : .user
-            var s = mstatus
-            s = (s & ~Mstatus.sie) | (s & Mstatus.spie != 0 ? Mstatus.sie : 0)
-            s |= Mstatus.spie
-            s &= ~Mstatus.spp
-            s &= ~Mstatus.mprv
-            mstatus = s
+            mstatus = Mstatus.returningFromSupervisorTrap(mstatus) & ~Mstatus.mprv
             virtualized = hyp.hstatus & Hstatus.spv != 0
             hyp.hstatus &= ~Hstatus.spv
             privilege = spp

@@ -208,34 +208,51 @@ public final class Hart {
 }
 
 /// mstatus fields (privileged spec 3.1.6).
-enum Mstatus {
-    static let sie: UInt64 = 1 << 1
-    static let mie: UInt64 = 1 << 3
-    static let spie: UInt64 = 1 << 5
-    static let mpie: UInt64 = 1 << 7
-    static let spp: UInt64 = 1 << 8
-    static let mppShift: UInt64 = 11
-    static let mpp: UInt64 = 3 << 11
-    static let fs: UInt64 = 3 << 13
-    static let fsInitial: UInt64 = 1 << 13
-    static let fsDirty: UInt64 = 3 << 13
-    static let mprv: UInt64 = 1 << 17
-    static let sum: UInt64 = 1 << 18
-    static let mxr: UInt64 = 1 << 19
-    static let tvm: UInt64 = 1 << 20
-    static let tw: UInt64 = 1 << 21
-    static let tsr: UInt64 = 1 << 22
+public enum Mstatus {
+    public static let sie: UInt64 = 1 << 1
+    public static let mie: UInt64 = 1 << 3
+    public static let spie: UInt64 = 1 << 5
+    public static let mpie: UInt64 = 1 << 7
+    public static let spp: UInt64 = 1 << 8
+    public static let mppShift: UInt64 = 11
+    public static let mpp: UInt64 = 3 << 11
+    public static let fs: UInt64 = 3 << 13
+    public static let fsInitial: UInt64 = 1 << 13
+    public static let fsDirty: UInt64 = 3 << 13
+    public static let mprv: UInt64 = 1 << 17
+    public static let sum: UInt64 = 1 << 18
+    public static let mxr: UInt64 = 1 << 19
+    public static let tvm: UInt64 = 1 << 20
+    public static let tw: UInt64 = 1 << 21
+    public static let tsr: UInt64 = 1 << 22
     /// GVA and MPV (hypervisor extension, privileged spec 8.4.1).
-    static let gva: UInt64 = 1 << 38
-    static let mpv: UInt64 = 1 << 39
+    public static let gva: UInt64 = 1 << 38
+    public static let mpv: UInt64 = 1 << 39
     /// UXL = SXL = 2 (64-bit), read-only.
-    static let xlen: UInt64 = (2 << 32) | (2 << 34)
-    static let sd: UInt64 = 1 << 63
-    static let initial: UInt64 = xlen
-    static let writable: UInt64 = sie | mie | spie | mpie | spp | mpp | fs | mprv | sum | mxr | tvm | tw | tsr | gva | mpv
+    public static let xlen: UInt64 = (2 << 32) | (2 << 34)
+    public static let sd: UInt64 = 1 << 63
+    public static let initial: UInt64 = xlen
+    public static let writable: UInt64 = sie | mie | spie | mpie | spp | mpp | fs | mprv | sum | mxr | tvm | tw | tsr | gva | mpv
     /// What sstatus reads: UXL is visible, SXL (bits 35:34) is not (privileged spec 4.1.1).
-    static let supervisorView: UInt64 = sie | spie | spp | fs | sum | mxr | (2 << 32) | sd
-    static let supervisorWritable: UInt64 = sie | spie | spp | fs | sum | mxr
+    public static let supervisorView: UInt64 = sie | spie | spp | fs | sum | mxr | (2 << 32) | sd
+    public static let supervisorWritable: UInt64 = sie | spie | spp | fs | sum | mxr
+
+    /// sstatus (or vsstatus) after a trap into S-mode from `privilege`: SPIE takes SIE, SIE is
+    /// cleared, SPP records where the trap came from (privileged spec 4.1.1). The hart, and a
+    /// VMM reflecting a trap into its guest, share this.
+    @inline(__always)
+    public static func enteringSupervisorTrap(_ s: UInt64, from privilege: Privilege) -> UInt64 {
+        var s = (s & ~spie) | (s & sie != 0 ? spie : 0)
+        s &= ~sie
+        return (s & ~spp) | (privilege == .supervisor ? spp : 0)
+    }
+
+    /// sstatus (or vsstatus) after SRET: SIE takes SPIE, SPIE is set, SPP is cleared. The mode
+    /// to return to is the SPP of the status before.
+    @inline(__always)
+    public static func returningFromSupervisorTrap(_ s: UInt64) -> UInt64 {
+        ((s & ~sie) | (s & spie != 0 ? sie : 0) | spie) & ~spp
+    }
 }
 
 enum Delegation {

@@ -12,7 +12,7 @@ extension HardwareAssistVMM {
     func translationContext(_ hart: Hart) -> GuestTranslationContext {
         let vsstatus = hart.hypervisor.vsstatus
         return GuestTranslationContext(satp: guestSatp[hart.id], mode: hart.privilege,
-                                       sum: vsstatus & 1 << 18 != 0, mxr: vsstatus & 1 << 19 != 0)
+                                       sum: vsstatus & Mstatus.sum != 0, mxr: vsstatus & Mstatus.mxr != 0)
     }
 
     /// Points the hart's vsatp at the shadow for its guest root (building it if needed).

@@ -85,7 +85,7 @@ public final class HardwareAssistVMM: VirtualMachineMonitor, HartTrapHandler {
         h.hedeleg = Self.guestExceptions
         h.hideleg = Self.guestInterrupts
         h.hcounteren = 0xffff_ffff
-        h.vsstatus = (h.vsstatus & ~(3 << 13)) | 1 << 13   // FS = Initial
+        h.vsstatus = (h.vsstatus & ~Mstatus.fs) | Mstatus.fsInitial
         h.vsatp = 0
         if let gstage {
             h.hgatp = gstage.hgatp
@@ -187,19 +187,9 @@ public final class HardwareAssistVMM: VirtualMachineMonitor, HartTrapHandler {
     }
 
     /// Delivers an exception to the guest's VS-mode trap handler, as a trap delegated by hedeleg
-    /// would have gone (privileged spec 8.6.4): vsepc, vscause, vstval, vsstatus.SPP/SPIE/SIE.
+    /// would have gone (privileged spec 8.6.4).
     func inject(_ hart: Hart, cause: UInt64, tval: UInt64) {
-        var h = hart.hypervisor
-        h.vscause = cause
-        h.vsepc = hart.pc
-        h.vstval = tval
-        var s = h.vsstatus
-        s = (s & ~(1 << 5)) | (s & 1 << 1 != 0 ? 1 << 5 : 0)
-        s &= ~(1 << 1)
-        s = (s & ~(1 << 8)) | (hart.privilege == .supervisor ? 1 << 8 : 0)
-        h.vsstatus = s
-        hart.hypervisor = h
-        hart.enterGuest(pc: h.vstvec & ~3, privilege: .supervisor)
+        hart.injectVirtualSupervisorException(cause: cause, tval: tval)
     }
 
     public func statistics() -> VMMStatistics {

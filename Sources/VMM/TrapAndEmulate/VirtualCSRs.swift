@@ -11,7 +11,7 @@ extension TrapAndEmulateVMM {
         switch csr {
         case CSR.sstatus:
             let fs = hart.floatingPointState
-            return s.sstatus | fs << Status.fsShift | Status.uxl64 | (fs == 3 ? Status.sd : 0)
+            return s.sstatus | fs << VirtualStatus.fsShift | VirtualStatus.uxl64 | (fs == 3 ? Mstatus.sd : 0)
         case CSR.sie: return s.sie
         case CSR.sip: return hart.interruptPending & SupervisorInterrupts.all
         case CSR.stvec: return s.stvec
@@ -36,14 +36,14 @@ extension TrapAndEmulateVMM {
         switch csr {
         case CSR.sstatus:
             let old = vcpu.state.sstatus
-            let new = value & Status.virtualWritable
+            let new = value & VirtualStatus.kept
             vcpu.state.sstatus = new
-            hart.floatingPointState = (value >> Status.fsShift) & 3
-            if (old ^ new) & Status.mxr != 0 {
+            hart.floatingPointState = (value >> VirtualStatus.fsShift) & 3
+            if (old ^ new) & Mstatus.mxr != 0 {
                 // MXR changes what every supervisor shadow may read: start over.
                 resetShadows()
             }
-            if (old ^ new) & Status.sum != 0 { enterMode(vcpu) }
+            if (old ^ new) & Mstatus.sum != 0 { enterMode(vcpu) }
             updateInterruptEnables(vcpu)
         case CSR.sie:
             vcpu.state.sie = value & SupervisorInterrupts.all

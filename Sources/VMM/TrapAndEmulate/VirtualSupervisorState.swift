@@ -18,23 +18,19 @@ struct VirtualSupervisorState {
     var scounteren: UInt64 = 0
     var senvcfg: UInt64 = 0
 
-    var interruptsEnabled: Bool { mode == .user || sstatus & Status.sie != 0 }
-    var sum: Bool { sstatus & Status.sum != 0 }
-    var mxr: Bool { sstatus & Status.mxr != 0 }
+    var interruptsEnabled: Bool { mode == .user || sstatus & Mstatus.sie != 0 }
+    var sum: Bool { sstatus & Mstatus.sum != 0 }
+    var mxr: Bool { sstatus & Mstatus.mxr != 0 }
 }
 
-/// sstatus bits the VMM emulates (privileged spec 4.1.1).
-enum Status {
-    static let sie: UInt64 = 1 << 1
-    static let spie: UInt64 = 1 << 5
-    static let spp: UInt64 = 1 << 8
+/// The sstatus bits the VMM keeps in the virtual CPU (privileged spec 4.1.1); the bits
+/// themselves are the hart's `Mstatus`.
+enum VirtualStatus {
+    /// SIE, SPIE, SPP, SUM, MXR: FS stays in the real mstatus.
+    static let kept: UInt64 = Mstatus.supervisorWritable & ~Mstatus.fs
     static let fsShift: UInt64 = 13
-    static let sum: UInt64 = 1 << 18
-    static let mxr: UInt64 = 1 << 19
     /// UXL = 2: U-mode is 64-bit.
     static let uxl64: UInt64 = 2 << 32
-    static let sd: UInt64 = 1 << 63
-    static let virtualWritable: UInt64 = sie | spie | spp | sum | mxr
 }
 
 /// The supervisor-level interrupt bits: SSIP/SSIE, STIP/STIE, SEIP/SEIE.

@@ -10,9 +10,7 @@ extension TrapAndEmulateVMM {
         s.scause = cause | (interrupt ? 1 << 63 : 0)
         s.sepc = vcpu.hart.pc
         s.stval = tval
-        s.sstatus = (s.sstatus & ~Status.spie) | (s.sstatus & Status.sie != 0 ? Status.spie : 0)
-        s.sstatus &= ~Status.sie
-        s.sstatus = (s.sstatus & ~Status.spp) | (s.mode == .supervisor ? Status.spp : 0)
+        s.sstatus = Mstatus.enteringSupervisorTrap(s.sstatus, from: s.mode)
         s.mode = .supervisor
         vcpu.state = s
         let vectored = interrupt && s.stvec & 1 != 0
@@ -24,10 +22,8 @@ extension TrapAndEmulateVMM {
     /// SRET from the guest kernel.
     func emulateSret(_ vcpu: VirtualCPU) {
         var s = vcpu.state
-        s.mode = s.sstatus & Status.spp != 0 ? .supervisor : .user
-        s.sstatus = (s.sstatus & ~Status.sie) | (s.sstatus & Status.spie != 0 ? Status.sie : 0)
-        s.sstatus |= Status.spie
-        s.sstatus &= ~Status.spp
+        s.mode = s.sstatus & Mstatus.spp != 0 ? .supervisor : .user
+        s.sstatus = Mstatus.returningFromSupervisorTrap(s.sstatus)
         vcpu.state = s
         vcpu.hart.pc = s.sepc
         enterMode(vcpu)
