@@ -23,9 +23,9 @@ let package = Package(
         .target(name: "Devices", dependencies: ["GuestMemory", "CShims"], swiftSettings: hotPath),
         .target(name: "Virtio", dependencies: ["Devices", "GuestMemory", "CShims"], swiftSettings: hotPath),
         .target(name: "RISCV", dependencies: ["GuestMemory", "Devices", "CShims"], swiftSettings: hotPath),
-        .target(name: "JIT", dependencies: ["CShims"], swiftSettings: hotPath),
+        .target(name: "JIT", dependencies: ["RISCV", "GuestMemory", "CShims"], swiftSettings: hotPath),
         .target(name: "VMM", dependencies: ["RISCV", "Devices", "GuestMemory", "CShims"], swiftSettings: hotPath),
-        .target(name: "Machine", dependencies: ["VMM", "RISCV", "Virtio", "Devices", "GuestMemory", "CShims"], swiftSettings: hotPath),
+        .target(name: "Machine", dependencies: ["VMM", "JIT", "RISCV", "Virtio", "Devices", "GuestMemory", "CShims"], swiftSettings: hotPath),
         .executableTarget(
             name: "trapeze",
             dependencies: ["Machine", "VMM", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -34,7 +34,7 @@ let package = Package(
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "GuestMemory"]),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Devices", "GuestMemory"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "VMM", "RISCV", "Devices", "GuestMemory"]),
-        .testTarget(name: "JITTests", dependencies: ["JIT"]),
+        .testTarget(name: "JITTests", dependencies: ["JIT", "RISCV", "Devices", "GuestMemory"]),
         .testTarget(name: "VMMTests", dependencies: ["VMM", "RISCV", "GuestMemory"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]

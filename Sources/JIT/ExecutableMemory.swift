@@ -131,6 +131,12 @@ public final class ExecutableMemory {
         return Allocation(writable: rwBase + start, executable: rxBase + start, size: size)
     }
 
+    /// Where code installed next with `alignment` will run: a translator that emits rel32
+    /// jumps into earlier code assembles against this base, then installs at exactly it.
+    public func nextExecutableAddress(alignment: Int = 16) -> UInt64 {
+        UInt64(UInt(bitPattern: rxBase)) + UInt64((used + alignment - 1) & ~(alignment - 1))
+    }
+
     /// Copies finished code into a fresh allocation and returns where it runs.
     /// In `.toggled` mode the code is runnable only after `seal()`.
     @discardableResult

@@ -53,6 +53,32 @@ extension X86Assembler {
         return field
     }
 
+    // MARK: Jumps to code at known addresses
+
+    /// jmp rel32 to `target`, for code that will run with its byte 0 at `codeBase` (translated
+    /// blocks jumping to the shared runtime stubs in the same buffer). Returns the field offset.
+    @discardableResult
+    public mutating func jmp(to target: UInt64, codeBase: UInt64) -> Int {
+        emit(0xE9)
+        return relativeField(to: target, codeBase: codeBase)
+    }
+
+    /// jcc rel32 to `target` (see `jmp(to:codeBase:)`).
+    @discardableResult
+    public mutating func j(_ cc: Condition, to target: UInt64, codeBase: UInt64) -> Int {
+        emit(0x0F)
+        emit(0x80 + cc.rawValue)
+        return relativeField(to: target, codeBase: codeBase)
+    }
+
+    private mutating func relativeField(to target: UInt64, codeBase: UInt64) -> Int {
+        let field = offset
+        let delta = Int64(bitPattern: target &- (codeBase &+ UInt64(field + 4)))
+        precondition(Int32(exactly: delta) != nil, "rel32 target out of range")
+        emit32(Int32(delta))
+        return field
+    }
+
     // MARK: Indirect and absolute control transfer
 
     /// call *reg (ff /2). Operand size is 64 bits by default in long mode: no REX.W.

@@ -3,6 +3,7 @@ import Devices
 import GuestMemory
 import RISCV
 import Virtio
+import JIT
 import VMM
 
 /// How a VM run ended. The CLI turns it into the process exit status.
@@ -67,6 +68,8 @@ public final class Machine: PowerControl, SBIPlatform {
     /// Set by the devices or the SBI when the guest asks to power off, reboot or fail.
     var powerRequest: PowerRequest?
     public let boot: BootLayout
+    /// The JIT shared by the harts (`--exec jit`), nil when they interpret.
+    public private(set) var jit: JITEngine?
     /// Host monotonic time when the machine was built, for statistics.
     let startedAt = trapeze_monotonic_ns()
 
@@ -93,6 +96,11 @@ public final class Machine: PowerControl, SBIPlatform {
         let machineMemory = self.machineMemory, bus = self.bus, code = self.code, lines = self.lines
         harts = (0..<config.hartCount).map {
             Hart(id: $0, memory: machineMemory, bus: bus, lines: lines[$0], timer: clintTimer, code: code)
+        }
+        if config.execution == .jit {
+            let engine = try JITEngine(memory: machineMemory, code: code)
+            for hart in harts { engine.attach(hart) }
+            jit = engine
         }
         boot = try BootLayout.load(config: config, memory: memory)
         let devices = try VirtioSlots.devices(for: config, consoleOutput: panicDetector)

@@ -35,6 +35,8 @@ public struct VMConfig: Sendable {
     }
     /// virtio-net devices on host TAP interfaces, in the order the guest names them (eth0, eth1, ...).
     public var networks: [NetConfig] = []
+    /// How harts execute guest code (`--exec`).
+    public var execution: ExecutionMode = .jit
 
     public init(kernelPath: String? = nil, initrdPath: String? = nil, commandLine: String = "",
                 memorySize: UInt64 = 512 << 20, hartCount: Int = 1, firmwarePath: String? = nil,
@@ -81,4 +83,11 @@ public struct DiskConfig: Equatable, Sendable {
         }
         self.init(path: path, readOnly: readOnly)
     }
+}
+
+/// How harts execute guest instructions (`--exec`): translated to x86-64 by the JIT, or by the
+/// pre-decoded interpreter (the reference, and the fallback where executable memory is refused).
+public enum ExecutionMode: String, CaseIterable, Sendable {
+    case jit
+    case interp
 }

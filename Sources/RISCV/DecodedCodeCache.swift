@@ -20,6 +20,9 @@ public final class DecodedCodeCache: @unchecked Sendable {
     let pageFlags: UnsafeMutablePointer<UInt8>
     /// Counts invalidations, so statistics and tests can see self-modifying code being handled.
     public private(set) var invalidations: UInt64 = 0
+    /// Told the RAM page index whenever a page's decoded code is dropped, so code derived from
+    /// it (the JIT's translated blocks) is dropped too. Called on the store path, rarely.
+    public var invalidationObserver: ((Int) -> Void)?
 
     public init(memory: GuestMemory) {
         self.memory = memory
@@ -58,12 +61,19 @@ public final class DecodedCodeCache: @unchecked Sendable {
                                                     count: Self.slotsPerPage * MemoryLayout<DecodedInstruction>.stride)
         pageFlags[index] &= ~Self.codeFlag
         invalidations &+= 1
+        invalidationObserver?(index)
     }
 
     /// Drops all decoded code (fence.i from a loader, reboot).
     public func invalidateAll() {
         for i in 0..<pageCount where pageFlags[i] & Self.codeFlag != 0 { invalidate(page: i) }
     }
+
+    /// Per RAM page: nonzero when stores there need the slow path (decoded code or a watch).
+    /// Translated code checks this byte inline, as `Hart.store` does.
+    @_spi(JIT) public var pageFlagsBase: UnsafeMutablePointer<UInt8> { pageFlags }
+    /// RAM size in pages.
+    @_spi(JIT) public var ramPages: Int { pageCount }
 
     /// Asks that stores to the RAM page containing `address` be reported to the hart's watcher.
     public func watch(address: UInt64) {

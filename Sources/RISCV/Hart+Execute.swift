@@ -5,6 +5,12 @@ extension Hart {
     /// Runs up to `budget` instructions, stopping early at WFI, HSM stop or a request to end the
     /// slice (power off, reset). Returns how many instructions ran.
     public func run(budget: Int) -> Int {
+        if let engine { return engine.run(self, budget: budget) }
+        return interpret(budget: budget)
+    }
+
+    /// The interpreter's run loop (the reference implementation of `run(budget:)`).
+    func interpret(budget: Int) -> Int {
         guard runState == .running else { return 0 }
         yieldRequested = false
         seenLineGeneration = lines.generation

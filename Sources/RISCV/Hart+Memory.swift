@@ -160,21 +160,26 @@ extension Hart {
         return try fetchSlow(pc)
     }
 
-    @inline(never)
-    func fetchSlow(_ pc: UInt64) throws(Exception) -> DecodedInstruction {
+    /// The guest-physical RAM page that instructions at `pc` are fetched from, through the fetch
+    /// soft TLB (filled on a miss). Throws the fetch's page or access fault.
+    @inline(__always)
+    func fetchPage(_ pc: UInt64) throws(Exception) -> UInt64 {
         let vpn = pc >> 12
         let e = fetchSet[Int(truncatingIfNeeded: vpn) & (SoftTLB.entriesPerSet - 1)]
-        let pagePA: UInt64
-        if e.vpn == vpn {
-            pagePA = ((vpn << 12) &+ e.addend) &- tlb.ramAddend
-        } else {
-            let pa = try translate(pc, .fetch)
-            guard memory.contains(pa, length: 2) else { throw Exception(.instructionAccessFault, tval: pc) }
-            pagePA = pa & ~0xfff
-            if try pmpCheck(pa, size: 2, .fetch, privilege, va: pc) {
-                tlb.fill(fetchSet, vpn: vpn, pagePA: pagePA)
-            }
+        if e.vpn == vpn { return ((vpn << 12) &+ e.addend) &- tlb.ramAddend }
+        let pa = try translate(pc, .fetch)
+        guard memory.contains(pa, length: 2) else { throw Exception(.instructionAccessFault, tval: pc) }
+        let pagePA = pa & ~0xfff
+        if try pmpCheck(pa, size: 2, .fetch, privilege, va: pc) {
+            tlb.fill(fetchSet, vpn: vpn, pagePA: pagePA)
         }
+        return pagePA
+    }
+
+    @inline(never)
+    func fetchSlow(_ pc: UInt64) throws(Exception) -> DecodedInstruction {
+        let pagePA = try fetchPage(pc)
+        let vpn = pc >> 12
         let page = Int((pagePA &- memory.base) >> 12)
         let slots = code.page(page)
         fetchVPN = vpn

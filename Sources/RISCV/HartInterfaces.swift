@@ -30,3 +30,11 @@ public enum HartRunState: Sendable, Equatable {
 public protocol HartTrapHandler: AnyObject {
     func handleTrap(_ hart: Hart, cause: UInt64, tval: UInt64, isInterrupt: Bool)
 }
+
+/// Runs a hart's instructions in place of the pre-decoded interpreter: the JIT. The hart keeps
+/// all architectural state; an engine only decides how instructions execute, and must leave
+/// exactly the state the interpreter would (the interpreter is the reference).
+public protocol ExecutionEngine: AnyObject {
+    /// Runs up to about `budget` instructions, with the contract of `Hart.run(budget:)`.
+    func run(_ hart: Hart, budget: Int) -> Int
+}

@@ -60,6 +60,10 @@ struct Run: ParsableCommand {
                                valueName: "shadow|nested"))
     var mmu: MemoryVirtualization?
 
+    @Option(help: ArgumentHelp("How guest code executes: jit (translated to x86-64, the default) or interp "
+                               + "(the pre-decoded interpreter, the reference).", valueName: "jit|interp"))
+    var exec: ExecutionMode = .jit
+
     @Flag(help: "At exit, print what the run cost (instructions, MIPS, TLB flushes, SBI calls, virtio device counters) to stderr.")
     var stats = false
 
@@ -100,6 +104,7 @@ struct Run: ParsableCommand {
         config.networks = try networks.map { try NetConfig(parsing: $0) }
         config.virtualization = virt
         config.memoryVirtualization = mmu
+        config.execution = exec
         if let kernel {
             config.kernelPath = kernel
             config.initrdPath = initrd
@@ -127,3 +132,4 @@ struct Run: ParsableCommand {
 extension ConsoleDevice: ExpressibleByArgument {}
 extension VirtualizationMode: ExpressibleByArgument {}
 extension MemoryVirtualization: ExpressibleByArgument {}
+extension ExecutionMode: ExpressibleByArgument {}

@@ -1,0 +1,48 @@
+@_spi(JIT) import RISCV
+
+/// Branches and jumps end a block. Targets on the same page chain straight to the block there;
+/// others, and every jalr, go through the dispatcher (fetch TLB, then jump cache).
+extension BlockTranslator {
+    mutating func emitControlTransfer(_ instruction: Instruction) {
+        let d = instruction.decoded
+        let next = instruction.offset + instruction.length
+        let target = instruction.offset + Int(d.imm)
+        switch d.op {
+        case .jal:
+            if d.rd != 32 {
+                guestPC(.rax, plus: next)
+                a.mov(Self.reg(d.rd), .rax)
+            }
+            emitJump(toOffset: target)
+        case .jalr:
+            // The target first: rd may be rs1.
+            a.mov(.rax, Self.reg(d.rs1))
+            let imm = Int32(truncatingIfNeeded: d.imm)
+            if imm != 0 { a.add(.rax, imm: imm) }
+            a.and(.rax, imm: -2)
+            if d.rd != 32 {
+                guestPC(.rcx, plus: next)
+                a.mov(Self.reg(d.rd), .rcx)
+            }
+            a.mov(.r12, .rax)
+            a.jmp(to: targets.stubs.dispatch, codeBase: base)
+        default:
+            let condition: Condition
+            switch d.op {
+            case .beq: condition = .e
+            case .bne: condition = .ne
+            case .blt: condition = .l
+            case .bge: condition = .ge
+            case .bltu: condition = .b
+            default: condition = .ae
+            }
+            let taken = a.makeLabel()
+            a.mov(.rax, Self.reg(d.rs1))
+            a.cmp(.rax, Self.reg(d.rs2))
+            a.j(condition, taken, .near)
+            emitJump(toOffset: next)
+            a.bind(taken)
+            emitJump(toOffset: target)
+        }
+    }
+}

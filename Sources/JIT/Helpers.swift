@@ -1,0 +1,142 @@
+@_spi(JIT) import RISCV
+
+/// Addresses of the Swift functions translated code calls.
+struct HelperAddresses {
+    let interpret: UInt64
+    let load: UInt64
+    let store: UInt64
+    let bitManipulation: UInt64
+
+    static let shared = HelperAddresses(
+        interpret: address(of: interpretHelper),
+        load: address(of: loadHelper),
+        store: address(of: storeHelper),
+        bitManipulation: address(of: bitManipulationHelper))
+
+    private static func address<F>(of function: F) -> UInt64 {
+        UInt64(UInt(bitPattern: unsafeBitCast(function, to: UnsafeRawPointer.self)))
+    }
+}
+
+/// The callouts. Each returns 0 to continue in translated code or 1 to leave it, having then
+/// stored the pc to resume at in the context and given back the steps the block did not run.
+/// They are `@convention(c)` closures without captures: plain function pointers, no context.
+
+typealias ContextPointer = UnsafeMutablePointer<JITContext>
+/// How C sees the context argument (a Swift struct pointer is not C-representable).
+typealias RawContext = UnsafeMutableRawPointer
+
+@inline(__always)
+private func typed(_ raw: RawContext) -> ContextPointer { raw.assumingMemoryBound(to: JITContext.self) }
+
+@inline(__always)
+private func hart(of context: ContextPointer) -> Hart {
+    Unmanaged<Hart>.fromOpaque(context.pointee.hart).takeUnretainedValue()
+}
+
+@inline(__always)
+private func engine(of context: ContextPointer) -> JITEngine {
+    Unmanaged<JITEngine>.fromOpaque(context.pointee.engine).takeUnretainedValue()
+}
+
+/// Leaves translated code after an instruction completed, resuming at `pc`.
+@inline(__always)
+private func leave(_ context: ContextPointer, at pc: UInt64, unexecutedAfter: Int) -> UInt64 {
+    context.pointee.pc = pc
+    context.pointee.budget &+= Int64(unexecutedAfter)
+    return 1
+}
+
+/// Leaves translated code after an instruction at `pc` raised `e`: the trap is taken (its
+/// handler's pc is where to resume) and the step counts as trapped.
+@inline(__always)
+private func leave(_ context: ContextPointer, _ hart: Hart, raising e: Exception, at pc: UInt64,
+                   unexecutedAfter: Int) -> UInt64 {
+    hart.takeException(e, at: pc)
+    context.pointee.trapped &+= 1
+    return leave(context, at: hart.pc, unexecutedAfter: unexecutedAfter)
+}
+
+/// Instructions retired in this slice before the instruction that has `unexecutedAfter`
+/// instructions after it in its block (the block claimed all of its steps on entry).
+@inline(__always)
+private func retiredBefore(_ context: ContextPointer, unexecutedAfter: Int) -> Int {
+    let c = context.pointee
+    return Int(c.sliceBudget &- c.budget) &- (unexecutedAfter &+ 1) &- Int(c.trapped)
+}
+
+/// interpret(context, pc, decoded bits, packed): one instruction by the interpreter.
+private let interpretHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64) -> UInt64 = { raw, pc, bits, packed in
+    let context = typed(raw)
+    let hart = hart(of: context)
+    let unexecutedAfter = Int(packed & 0xffff)
+    let endsBlock = packed & (1 << 16) != 0
+    let d = DecodedInstruction(bits: bits)
+    let engine = engine(of: context)
+    engine.statistics.interpreterCallouts &+= 1
+    let codeVersion = hart.code.invalidations
+    do throws(Exception) {
+        let next = try hart.interpret(d, at: pc, retiredBefore: retiredBefore(context, unexecutedAfter: unexecutedAfter))
+        // An atomic may have written this block's page; a CSR write may have changed what
+        // interrupts are enabled; the pc may differ from the fall-through one (xRET, ecall).
+        if endsBlock || hart.mustLeaveTranslatedCode || hart.code.invalidations != codeVersion
+            || next != pc &+ UInt64(d.length) {
+            return leave(context, at: next, unexecutedAfter: unexecutedAfter)
+        }
+        return 0
+    } catch {
+        return leave(context, hart, raising: error, at: pc, unexecutedAfter: unexecutedAfter)
+    }
+}
+
+/// load(context, va, packed, pc): a load the inline TLB probe could not do.
+private let loadHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64) -> UInt64 = { raw, va, packed, pc in
+    let context = typed(raw)
+    let hart = hart(of: context)
+    engine(of: context).statistics.memoryCallouts &+= 1
+    let rd = Int(packed & 0x3f)
+    let size = Int((packed >> 8) & 0xf)
+    let signed = packed & (1 << 12) != 0
+    let length: UInt64 = packed & (1 << 13) != 0 ? 2 : 4
+    let unexecutedAfter = Int(packed >> 16)
+    do throws(Exception) {
+        var value = try hart.loadValue(va, size: size)
+        if signed && size < 8 {
+            let shift = UInt64(64 - 8 * size)
+            value = UInt64(bitPattern: Int64(bitPattern: value << shift) >> shift)
+        }
+        hart.registerFile[rd] = value
+        // MMIO may have raised an interrupt line.
+        if hart.mustLeaveTranslatedCode { return leave(context, at: pc &+ length, unexecutedAfter: unexecutedAfter) }
+        return 0
+    } catch {
+        return leave(context, hart, raising: error, at: pc, unexecutedAfter: unexecutedAfter)
+    }
+}
+
+/// store(context, va, value, packed, pc): a store the inline path could not do (TLB miss,
+/// page crossing, MMIO, or a page whose flags ask for the slow path).
+private let storeHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64, UInt64) -> UInt64 = { raw, va, value, packed, pc in
+    let context = typed(raw)
+    let hart = hart(of: context)
+    engine(of: context).statistics.memoryCallouts &+= 1
+    let size = Int((packed >> 8) & 0xf)
+    let length: UInt64 = packed & (1 << 13) != 0 ? 2 : 4
+    let unexecutedAfter = Int(packed >> 16)
+    let codeVersion = hart.code.invalidations
+    do throws(Exception) {
+        try hart.storeValue(va, value, size: size)
+        // A store that dropped translated code (maybe this very block's) or raised an interrupt.
+        if hart.mustLeaveTranslatedCode || hart.code.invalidations != codeVersion {
+            return leave(context, at: pc &+ length, unexecutedAfter: unexecutedAfter)
+        }
+        return 0
+    } catch {
+        return leave(context, hart, raising: error, at: pc, unexecutedAfter: unexecutedAfter)
+    }
+}
+
+/// bitManipulation(op, a, b, imm): the interpreter's Zba/Zbb function (pure, cannot trap).
+private let bitManipulationHelper: @convention(c) (UInt64, UInt64, UInt64, UInt64) -> UInt64 = { op, a, b, imm in
+    Hart.bitManipulationResult(Opcode(rawValue: UInt8(truncatingIfNeeded: op)) ?? .illegal, a, b, imm)
+}
