@@ -1,5 +1,5 @@
 /// What the translator and translated code did, for `--stats` (see docs/jit.md).
-public struct JITStatistics: Sendable, Equatable {
+public struct JITStatistics: Sendable, Equatable, Codable {
     /// Blocks translated, the guest instructions and bytes they cover, and the host code made.
     public var blocksTranslated: UInt64 = 0
     public var guestInstructionsTranslated: UInt64 = 0

@@ -1,5 +1,6 @@
 import CShims
 import Foundation
+import JIT
 import RISCV
 import VMM
 
@@ -33,6 +34,10 @@ public struct MachineStatistics: Sendable, Codable {
     public var vmm: VMMStatistics?
     /// The virtio devices in slot order (disks, rng, console, networks).
     public var virtio: [VirtioCounters]
+    /// How guest code executed: "jit" or "interp".
+    public var execution: String
+    /// The JIT's counters with `--exec jit` (nil when interpreting).
+    public var jit: JITStatistics?
 
     public var instructions: UInt64 { harts.reduce(0) { $0 + $1.instructions } }
     /// Guest instructions per host second, in millions.
@@ -45,7 +50,9 @@ public struct MachineStatistics: Sendable, Codable {
             ("instructions", "\(instructions)"),
             ("guest MIPS", String(format: "%.1f", mips)),
             ("code page invalidations", "\(codeInvalidations)"),
+            ("execution", execution),
         ]
+        if let jit { rows += Self.rows(jit) }
         for h in harts {
             rows.append(("hart \(h.hart) instructions", "\(h.instructions)"))
             rows.append(("hart \(h.hart) TLB flushes", "\(h.tlbFlushes)"))
@@ -73,6 +80,25 @@ public struct MachineStatistics: Sendable, Codable {
 }
 
 extension MachineStatistics {
+    /// The JIT's rows (docs/jit.md explains each).
+    static func rows(_ j: JITStatistics) -> [(String, String)] {
+        let perBlock = j.blocksTranslated > 0 ? Double(j.guestInstructionsTranslated) / Double(j.blocksTranslated) : 0
+        let hitRate = j.lookups > 0 ? Double(j.lookupHits) * 100 / Double(j.lookups) : 0
+        return [
+            ("JIT blocks translated", String(format: "%llu (%.1f instructions each)", j.blocksTranslated, perBlock)),
+            ("JIT host code", String(format: "%.1f KiB (%.1f bytes per instruction)", Double(j.hostCodeBytes) / 1024,
+                                     j.guestInstructionsTranslated > 0 ? Double(j.hostCodeBytes) / Double(j.guestInstructionsTranslated) : 0)),
+            ("JIT translation time", String(format: "%.3f s", Double(j.translationNanoseconds) / 1e9)),
+            ("JIT lookups in Swift", String(format: "%llu (%.1f%% found a translated block)", j.lookups, hitRate)),
+            ("JIT chained jumps", "\(j.chainedJumps)"),
+            ("JIT page invalidations", "\(j.pageInvalidations)"),
+            ("JIT cache flushes", "\(j.cacheFlushes)"),
+            ("JIT interpreter callouts", "\(j.interpreterCallouts)"),
+            ("JIT memory callouts", "\(j.memoryCallouts)"),
+            ("JIT interpreted steps", "\(j.interpretedSteps)"),
+        ]
+    }
+
     static func perWalk(_ references: UInt64, _ walks: UInt64) -> String {
         String(format: "%.2f", walks > 0 ? Double(references) / Double(walks) : 0)
     }
@@ -122,6 +148,8 @@ extension Machine {
             codeInvalidations: code.invalidations,
             sbiCalls: sbiCalls,
             vmm: vmm?.statistics(),
-            virtio: zip(VirtioSlots.names(virtio.map(\.device)), virtio).map { .init(name: $0, counters: $1.statistics) })
+            virtio: zip(VirtioSlots.names(virtio.map(\.device)), virtio).map { .init(name: $0, counters: $1.statistics) },
+            execution: config.execution.rawValue,
+            jit: jit?.statistics)
     }
 }
