@@ -24,3 +24,28 @@ uint64_t trapeze_cycle_counter(void) {
     return trapeze_monotonic_ns();
 #endif
 }
+
+#if defined(__x86_64__)
+uint32_t trapeze_host_fp_take_flags(void) {
+    uint32_t mxcsr;
+    __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+    uint32_t x = mxcsr & 0x3d;  // IE ZE OE UE PE (DE, bit 1, is dropped)
+    if (x == 0) return 0;
+    uint32_t cleared = mxcsr & ~0x3fu;
+    __asm__ volatile("ldmxcsr %0" : : "m"(cleared));
+    // x86: IE=1 ZE=4 OE=8 UE=16 PE=32; RISC-V: NV=16 DZ=8 OF=4 UF=2 NX=1.
+    return ((x & 1) ? 16 : 0) | ((x & 4) ? 8 : 0) | ((x & 8) ? 4 : 0) | ((x & 16) ? 2 : 0) | ((x & 32) ? 1 : 0);
+}
+
+void trapeze_host_fp_clear_flags(void) {
+    uint32_t mxcsr;
+    __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+    if (mxcsr & 0x3f) {
+        mxcsr &= ~0x3fu;
+        __asm__ volatile("ldmxcsr %0" : : "m"(mxcsr));
+    }
+}
+#else
+uint32_t trapeze_host_fp_take_flags(void) { return 0; }
+void trapeze_host_fp_clear_flags(void) {}
+#endif

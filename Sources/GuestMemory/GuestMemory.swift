@@ -54,6 +54,17 @@ public final class GuestMemory: @unchecked Sendable {
 
     deinit { if owner == nil { _ = trapeze_unmap(host, Int(size)) } }
 
+    /// Told about every write a device makes (DMA into guest buffers), so that code derived
+    /// from that memory (decoded instructions, translated blocks) is dropped, as a hart's own
+    /// stores drop it. Set once when the machine is assembled.
+    public var deviceWriteObserver: ((_ address: UInt64, _ length: UInt64) -> Void)?
+
+    /// Reports a device write of `length` bytes at guest-physical `address`.
+    @inline(__always)
+    public func noteDeviceWrite(_ address: UInt64, length: UInt64) {
+        deviceWriteObserver?(address, length)
+    }
+
     /// One past the last guest-physical address of RAM.
     @inlinable public var end: UInt64 { base &+ size }
 

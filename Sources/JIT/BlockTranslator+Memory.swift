@@ -30,7 +30,7 @@ extension BlockTranslator {
 
     /// rsi = va; then the TLB probe of `set`: rcx = entry offset, jumps to `slow` on a miss or
     /// when the access would cross the page. Leaves rax = host address.
-    private mutating func probe(_ set: GPR, bytes: Int, slow: Label) {
+    mutating func probeTLB(_ set: GPR, bytes: Int, slow: Label) {
         a.mov(.rax, .rsi)
         a.shr(.rax, by: 12)
         a.movzx(.rcx, .rax, from: .byte)
@@ -58,7 +58,7 @@ extension BlockTranslator {
         let (bytes, signed) = Self.size(of: d.op)
         let slow = a.makeLabel(), resume = a.makeLabel()
         effectiveAddress(d)
-        probe(.r13, bytes: bytes, slow: slow)
+        probeTLB(.r13, bytes: bytes, slow: slow)
         let source = Memory.at(.rax)
         switch (bytes, signed) {
         case (8, _): a.mov(.rax, source)
@@ -92,7 +92,7 @@ extension BlockTranslator {
         let slow = a.makeLabel(), resume = a.makeLabel()
         effectiveAddress(d)
         a.mov(.rdx, Self.reg(d.rs2))
-        probe(.r14, bytes: bytes, slow: slow)
+        probeTLB(.r14, bytes: bytes, slow: slow)
         // The page's flags byte: pageFlags[(host - ramHost) >> 12].
         a.mov(.rcx, .rax)
         a.sub(.rcx, .at(.rbp, RuntimeStubs.ramHost))

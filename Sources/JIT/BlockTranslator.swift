@@ -133,6 +133,8 @@ struct BlockTranslator {
             switch Self.role(of: instruction.decoded.op) {
             case .native:
                 emitNative(instruction, unexecutedAfter: unexecutedAfter)
+            case .helper where Self.hasInlineFloat(instruction.decoded):
+                emitFloat(instruction, unexecutedAfter: unexecutedAfter)
             case .helper:
                 emitInterpreterCall(instruction, unexecutedAfter: unexecutedAfter, endsBlock: false)
             case .helperEndsBlock:

@@ -1,3 +1,4 @@
+import CShims
 @_spi(JIT) import RISCV
 
 /// Addresses of the Swift functions translated code calls.
@@ -32,6 +33,21 @@ private func typed(_ raw: RawContext) -> ContextPointer { raw.assumingMemoryBoun
 @inline(__always)
 private func hart(of context: ContextPointer) -> Hart {
     Unmanaged<Hart>.fromOpaque(context.pointee.hart).takeUnretainedValue()
+}
+
+/// Entering a helper: flags that inline floating point raised so far become the guest's
+/// (before the interpreter reads fflags or its own FP code clears the host's flags).
+@inline(__always)
+private func enterHelper(_ hart: Hart) {
+    let flags = trapeze_host_fp_take_flags()
+    if flags != 0 { hart.accrueFloatFlags(flags) }
+}
+
+/// Leaving a helper: host code it ran (the interpreter's FP, device models) must not leave
+/// flags for inline code to be blamed for.
+@inline(__always)
+private func leaveHelper() {
+    trapeze_host_fp_clear_flags()
 }
 
 @inline(__always)
@@ -69,6 +85,8 @@ private func retiredBefore(_ context: ContextPointer, unexecutedAfter: Int) -> I
 private let interpretHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64) -> UInt64 = { raw, pc, bits, packed in
     let context = typed(raw)
     let hart = hart(of: context)
+    enterHelper(hart)
+    defer { leaveHelper() }
     let unexecutedAfter = Int(packed & 0xffff)
     let endsBlock = packed & (1 << 16) != 0
     let d = DecodedInstruction(bits: bits)
@@ -93,6 +111,8 @@ private let interpretHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64)
 private let loadHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64) -> UInt64 = { raw, va, packed, pc in
     let context = typed(raw)
     let hart = hart(of: context)
+    enterHelper(hart)
+    defer { leaveHelper() }
     engine(of: context).statistics.memoryCallouts &+= 1
     let rd = Int(packed & 0x3f)
     let size = Int((packed >> 8) & 0xf)
@@ -119,6 +139,8 @@ private let loadHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64) -> U
 private let storeHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64, UInt64) -> UInt64 = { raw, va, value, packed, pc in
     let context = typed(raw)
     let hart = hart(of: context)
+    enterHelper(hart)
+    defer { leaveHelper() }
     engine(of: context).statistics.memoryCallouts &+= 1
     let size = Int((packed >> 8) & 0xf)
     let length: UInt64 = packed & (1 << 13) != 0 ? 2 : 4

@@ -23,6 +23,12 @@ struct JITContext {
     var fetchSet: UnsafeMutableRawPointer
     var loadSet: UnsafeMutableRawPointer
     var storeSet: UnsafeMutableRawPointer
+    /// The guest FP register file f0...f31.
+    var floatRegisters: UnsafeMutableRawPointer
+    /// Nonzero when floating point may run inline (`Hart.floatingPointReadyForInlineUse`).
+    var floatReady: UInt64 = 0
+    /// MXCSR as translated code runs it: round to nearest, all exceptions masked, flags clear.
+    var hostFloatControl: UInt32 = 0x1f80
     /// Per RAM page: nonzero when a store there must take the slow path (code, watch).
     var pageFlags: UnsafeMutableRawPointer
     /// Host address of guest RAM byte 0.

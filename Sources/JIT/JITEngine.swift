@@ -71,6 +71,7 @@ public final class JITEngine: ExecutionEngine {
             jumpCache: UnsafeMutableRawPointer(cache),
             registers: UnsafeMutableRawPointer(hart.registerFile),
             fetchSet: sets.fetch, loadSet: sets.load, storeSet: sets.store,
+            floatRegisters: UnsafeMutableRawPointer(hart.floatRegisterFile),
             pageFlags: UnsafeMutableRawPointer(code.pageFlagsBase),
             ramHost: hart.ramHostBase,
             hart: Unmanaged.passUnretained(hart).toOpaque(),
@@ -95,8 +96,12 @@ public final class JITEngine: ExecutionEngine {
                 context.pointee.fetchSet = sets.fetch
                 context.pointee.loadSet = sets.load
                 context.pointee.storeSet = sets.store
+                context.pointee.floatReady = hart.floatingPointReadyForInlineUse ? 1 : 0
                 let found = stubs.enter(UnsafeMutableRawPointer(context), hart.pc)
                 hart.pc = context.pointee.pc
+                // Flags raised by inline floating point since the last helper call.
+                let flags = trapeze_host_fp_take_flags()
+                if flags != 0 { hart.accrueFloatFlags(flags) }
                 if found == 0 { resolveMiss(hart, context) }
             }
             if hart.mustEndSlice || hart.runState != .running { break }

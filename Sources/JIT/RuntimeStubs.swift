@@ -34,6 +34,9 @@ struct RuntimeStubs {
     static let loadSet = JITContext.offset(\.loadSet)
     static let storeSet = JITContext.offset(\.storeSet)
     static let pageFlags = JITContext.offset(\.pageFlags)
+    static let floatRegisters = JITContext.offset(\.floatRegisters)
+    static let floatReady = JITContext.offset(\.floatReady)
+    static let hostFloatControl = JITContext.offset(\.hostFloatControl)
     static let ramHost = JITContext.offset(\.ramHost)
 
     static func emit(into memory: ExecutableMemory) throws -> RuntimeStubs {
@@ -47,6 +50,8 @@ struct RuntimeStubs {
         a.mov(.r14, .at(.rbp, storeSet))
         a.mov(.r15, .at(.rbp, fetchSet))
         a.mov(.at(.rbp, chainSite), imm: 0)
+        // A clean FPU state: inline floating point accrues its flags in MXCSR from here.
+        a.ldmxcsr(.at(.rbp, hostFloatControl))
         let dispatch = a.makeLabel()
         a.jmp(dispatch, .near)
 

@@ -102,6 +102,7 @@ public final class Machine: PowerControl, SBIPlatform {
             for hart in harts { engine.attach(hart) }
             jit = engine
         }
+        memory.deviceWriteObserver = { [code] address, length in code.invalidate(physical: address, length: length) }
         boot = try BootLayout.load(config: config, memory: memory)
         let devices = try VirtioSlots.devices(for: config, consoleOutput: panicDetector)
         virtioConsole = devices.lazy.compactMap { $0 as? VirtioConsole }.first

@@ -75,6 +75,15 @@ public final class DecodedCodeCache: @unchecked Sendable {
     /// RAM size in pages.
     @_spi(JIT) public var ramPages: Int { pageCount }
 
+    /// Drops the decoded code of every page that `[address, address + length)` touches: a
+    /// device wrote there (DMA), which no hart's store path saw.
+    public func invalidate(physical address: UInt64, length: UInt64) {
+        guard length > 0, memory.contains(address, length: length) else { return }
+        let first = Int((address - memory.base) >> 12)
+        let last = Int((address - memory.base + length - 1) >> 12)
+        for page in first...last where pageFlags[page] & Self.codeFlag != 0 { invalidate(page: page) }
+    }
+
     /// Asks that stores to the RAM page containing `address` be reported to the hart's watcher.
     public func watch(address: UInt64) {
         guard memory.contains(address) else { return }

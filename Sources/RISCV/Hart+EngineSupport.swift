@@ -16,6 +16,20 @@ extension Hart {
     public static var tlbEntriesPerSet: Int { SoftTLB.entriesPerSet }
     public static var tlbEntryStride: Int { MemoryLayout<TLBEntry>.stride }
 
+    /// f0...f31 as raw bits (single precision NaN-boxed).
+    public var floatRegisterFile: UnsafeMutablePointer<UInt64> { f }
+
+    /// True when translated code may do floating point inline: the FPU is on and already Dirty
+    /// (so a write needs no status update), and frm is round-to-nearest-even (the host's mode).
+    /// Only traps, xRET and CSR writes change this, and they all leave translated code.
+    public var floatingPointReadyForInlineUse: Bool {
+        mstatus & Mstatus.fs == Mstatus.fsDirty && frm == 0
+            && (!virtualized || hyp.vsstatus & Mstatus.fs == Mstatus.fsDirty)
+    }
+
+    /// Adds exception flags raised by floating point done inline (fflags bits).
+    public func accrueFloatFlags(_ flags: UInt32) { accrue(flags) }
+
     /// Host address of guest RAM's first byte.
     public var ramHostBase: UInt64 { ramHost }
 

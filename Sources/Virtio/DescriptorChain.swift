@@ -154,7 +154,10 @@ public struct DescriptorChain {
             let n = min(length - skip, count - done)
             // Walked buffers lie in RAM, and RAM never shrinks: this cannot fail.
             guard let p = memory.pointer(buffer.address &+ skip, length: n) else { return done }
+            let address = buffer.address &+ skip
             skip = 0
+            // The body may write a device-writable buffer: code there must be re-read.
+            defer { if part == .writable { memory.noteDeviceWrite(address, length: n) } }
             guard body(p, Int(n)) else { return done }
             done += n
             if done == count { break }

@@ -12,4 +12,11 @@ uint64_t trapeze_monotonic_ns(void);
 // short, frequent events such as VMM exits; converted to seconds against the monotonic clock.
 uint64_t trapeze_cycle_counter(void);
 
+// The host FPU's accrued exception flags, for floating point done inline by translated code:
+// returns them as RISC-V fflags bits (NV DZ OF UF NX; x86's denormal-operand flag has no
+// counterpart) and clears them, leaving rounding and masks as they are.
+uint32_t trapeze_host_fp_take_flags(void);
+// Clears the host FPU's accrued exception flags.
+void trapeze_host_fp_clear_flags(void);
+
 #endif

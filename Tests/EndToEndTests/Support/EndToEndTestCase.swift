@@ -84,6 +84,13 @@ class EndToEndTestCase: XCTestCase {
                 needsGuestImages: Bool = true, prefix: [String] = []) throws -> GuestSession {
         let binary = try E2EPaths.requireBinary()
         if needsGuestImages { try E2EPaths.requireGuestImages() }
+        // TRAPEZE_E2E_EXEC=interp|jit runs every VM with that engine (scripts/test runs the
+        // suite under both); a test that picks its engine itself keeps its choice.
+        var arguments = arguments
+        if arguments.first == "run", !arguments.contains("--exec"),
+           let engine = ProcessInfo.processInfo.environment["TRAPEZE_E2E_EXEC"], !engine.isEmpty {
+            arguments.insert(contentsOf: ["--exec", engine], at: 1)
+        }
         let session = try prefix.first.map {
             try GuestSession(binary: URL(fileURLWithPath: $0), arguments: Array(prefix.dropFirst()) + [binary.path] + arguments,
                              environment: environment)
