@@ -26,6 +26,38 @@ struct BlockTranslator {
         case helperEndsBlock
         /// A branch or jump: emitted inline, ends the block.
         case controlTransfer
+        /// Binary translation of guest-kernel code: a sensitive instruction, replaced by a direct
+        /// call into the VMM's emulation routine. A CSR access continues with the next
+        /// instruction unless the VMM changed something translated code depends on; sret,
+        /// ecall, wfi and sfence.vma end the block.
+        case vmmCallout
+        case vmmCalloutEndsBlock
+    }
+
+    /// The role of `d` in a block; `rewritingSensitive` for guest-kernel code under `--virt bt`.
+    static func role(of d: DecodedInstruction, rewritingSensitive: Bool) -> Role {
+        if rewritingSensitive && isSensitive(d) {
+            switch d.op {
+            case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci: return .vmmCallout
+            default: return .vmmCalloutEndsBlock
+            }
+        }
+        return role(of: d.op)
+    }
+
+    /// The instructions that trap when the guest kernel runs deprivileged in U-mode, and so go
+    /// to the VMM: supervisor and machine CSRs (bits 9:8 of the number are the lowest
+    /// privilege allowed; user CSRs such as fflags or time need no VMM), sret, wfi,
+    /// sfence.vma, and ecall (an SBI call: a hypercall).
+    static func isSensitive(_ d: DecodedInstruction) -> Bool {
+        switch d.op {
+        case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
+            return (UInt16(truncatingIfNeeded: d.imm) >> 8) & 3 != 0
+        case .sret, .wfi, .sfenceVMA, .ecall:
+            return true
+        default:
+            return false
+        }
     }
 
     static func role(of op: Opcode) -> Role {
@@ -96,7 +128,8 @@ struct BlockTranslator {
     /// translated (a 32-bit instruction straddling the page end): the caller interprets it.
     /// `lastHalfword` is the page's final 16-bit parcel: a 32-bit instruction starting there
     /// continues on the next page, whose mapping may differ, so it is left to the interpreter.
-    static func collect(_ hart: Hart, at pc: UInt64, lastHalfword: UInt16) throws(Exception) -> [Instruction]? {
+    static func collect(_ hart: Hart, at pc: UInt64, lastHalfword: UInt16,
+                        rewritingSensitive: Bool) throws(Exception) -> [Instruction]? {
         var list: [Instruction] = []
         var offset = 0
         let pageOffset = Int(pc & 0xfff)
@@ -107,14 +140,20 @@ struct BlockTranslator {
             if d.op == .crossesPage { break }
             list.append(Instruction(decoded: d, offset: offset))
             offset += Int(d.length)
-            let role = role(of: d.op)
-            if role == .controlTransfer || role == .helperEndsBlock { break }
+            switch role(of: d, rewritingSensitive: rewritingSensitive) {
+            case .controlTransfer, .helperEndsBlock, .vmmCalloutEndsBlock: return list
+            case .native, .helper, .vmmCallout: continue
+            }
         }
         return list.isEmpty ? nil : list
     }
 
-    init(instructions: [Instruction], pageOffset: Int, base: UInt64, targets: Targets) {
+    /// Guest-kernel code under `--virt bt`: sensitive instructions become VMM callouts.
+    let rewritingSensitive: Bool
+
+    init(instructions: [Instruction], pageOffset: Int, base: UInt64, targets: Targets, rewritingSensitive: Bool) {
         self.instructions = instructions
+        self.rewritingSensitive = rewritingSensitive
         self.pageOffset = pageOffset
         self.base = base
         self.targets = targets
@@ -130,7 +169,7 @@ struct BlockTranslator {
         var ended = false
         for (i, instruction) in instructions.enumerated() {
             let unexecutedAfter = n - 1 - i
-            switch Self.role(of: instruction.decoded.op) {
+            switch Self.role(of: instruction.decoded, rewritingSensitive: rewritingSensitive) {
             case .native:
                 emitNative(instruction, unexecutedAfter: unexecutedAfter)
             case .helper where Self.hasInlineFloat(instruction.decoded):
@@ -142,6 +181,11 @@ struct BlockTranslator {
                 ended = true
             case .controlTransfer:
                 emitControlTransfer(instruction)
+                ended = true
+            case .vmmCallout:
+                emitVMMCallout(instruction, unexecutedAfter: unexecutedAfter, endsBlock: false)
+            case .vmmCalloutEndsBlock:
+                emitVMMCallout(instruction, unexecutedAfter: unexecutedAfter, endsBlock: true)
                 ended = true
             }
         }
@@ -181,6 +225,22 @@ struct BlockTranslator {
         a.movabs(.rdx, imm: instruction.decoded.bits)
         a.mov(.rcx, imm: Int64(HelperArguments.pack(unexecutedAfter: unexecutedAfter, endsBlock: endsBlock)))
         a.call(absolute: targets.helpers.interpret)
+        if endsBlock {
+            a.jmp(to: targets.stubs.exitHandled, codeBase: base)
+        } else {
+            a.test(.rax, .rax, .dword)
+            a.j(.ne, to: targets.stubs.exitHandled, codeBase: base)
+        }
+    }
+
+    /// Calls the VMM for a sensitive guest-kernel instruction: callout(context, pc, decoded
+    /// bits, packed). The VMM leaves the hart where the guest continues.
+    mutating func emitVMMCallout(_ instruction: Instruction, unexecutedAfter: Int, endsBlock: Bool) {
+        a.mov(.rdi, .rbp)
+        guestPC(.rsi, plus: instruction.offset)
+        a.movabs(.rdx, imm: instruction.decoded.bits)
+        a.mov(.rcx, imm: Int64(HelperArguments.pack(unexecutedAfter: unexecutedAfter, endsBlock: endsBlock)))
+        a.call(absolute: targets.helpers.vmmCallout)
         if endsBlock {
             a.jmp(to: targets.stubs.exitHandled, codeBase: base)
         } else {

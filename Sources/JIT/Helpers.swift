@@ -7,12 +7,14 @@ struct HelperAddresses {
     let load: UInt64
     let store: UInt64
     let bitManipulation: UInt64
+    let vmmCallout: UInt64
 
     static let shared = HelperAddresses(
         interpret: address(of: interpretHelper),
         load: address(of: loadHelper),
         store: address(of: storeHelper),
-        bitManipulation: address(of: bitManipulationHelper))
+        bitManipulation: address(of: bitManipulationHelper),
+        vmmCallout: address(of: vmmCalloutHelper))
 
     private static func address<F>(of function: F) -> UInt64 {
         UInt64(UInt(bitPattern: unsafeBitCast(function, to: UnsafeRawPointer.self)))
@@ -73,6 +75,34 @@ private func leave(_ context: ContextPointer, _ hart: Hart, raising e: Exception
     return leave(context, at: hart.pc, unexecutedAfter: unexecutedAfter)
 }
 
+/// `--virt bt`: a load or store of guest-kernel code faulted. Instead of a trap, the VMM
+/// resolves it directly (shadow fill, page-table write, MMIO, or the guest's own fault); then
+/// the access is retried once if the pc stayed (a filled shadow), translated code continues if
+/// the VMM completed it, and otherwise leaves for where the VMM sent the guest. Nil when the
+/// fault is not the VMM's to resolve here (the caller traps).
+@inline(__always)
+private func resolveByCallout(_ context: ContextPointer, _ hart: Hart, _ e: Exception, pc: UInt64, length: UInt64,
+                              unexecutedAfter: Int, retry: () throws(Exception) -> Void) -> UInt64? {
+    guard context.pointee.flavor == 1, let monitor = hart.binaryTranslation else { return nil }
+    switch e.cause {
+    case .loadPageFault, .loadAccessFault, .storePageFault, .storeAccessFault: break
+    default: return nil
+    }
+    engine(of: context).statistics.memoryFaultCallouts &+= 1
+    hart.pc = pc
+    monitor.resolveMemoryFault(hart, e)
+    if hart.pc == pc && !hart.mustLeaveTranslatedCode {
+        do throws(Exception) {
+            try retry()
+        } catch {
+            return leave(context, hart, raising: error, at: pc, unexecutedAfter: unexecutedAfter)
+        }
+        hart.pc = pc &+ length
+    }
+    if hart.pc == pc &+ length && !hart.mustLeaveTranslatedCode { return 0 }
+    return leave(context, at: hart.pc, unexecutedAfter: unexecutedAfter)
+}
+
 /// Instructions retired in this slice before the instruction that has `unexecutedAfter`
 /// instructions after it in its block (the block claimed all of its steps on entry).
 @inline(__always)
@@ -103,6 +133,15 @@ private let interpretHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64)
         }
         return 0
     } catch {
+        // Atomics and FP loads/stores of guest-kernel code under --virt bt (an amoswap on a
+        // page-table entry is how Linux clears one).
+        if !endsBlock, let status = resolveByCallout(context, hart, error, pc: pc, length: UInt64(d.length),
+                                                     unexecutedAfter: unexecutedAfter, retry: {
+            () throws(Exception) in _ = try hart.interpret(d, at: pc, retiredBefore: retiredBefore(context, unexecutedAfter: unexecutedAfter))
+        }) {
+            return status == 0 && hart.code.invalidations != codeVersion
+                ? leave(context, at: pc &+ UInt64(d.length), unexecutedAfter: unexecutedAfter) : status
+        }
         return leave(context, hart, raising: error, at: pc, unexecutedAfter: unexecutedAfter)
     }
 }
@@ -119,18 +158,22 @@ private let loadHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64) -> U
     let signed = packed & (1 << 12) != 0
     let length: UInt64 = packed & (1 << 13) != 0 ? 2 : 4
     let unexecutedAfter = Int(packed >> 16)
-    do throws(Exception) {
+    func perform() throws(Exception) {
         var value = try hart.loadValue(va, size: size)
         if signed && size < 8 {
             let shift = UInt64(64 - 8 * size)
             value = UInt64(bitPattern: Int64(bitPattern: value << shift) >> shift)
         }
         hart.registerFile[rd] = value
+    }
+    do throws(Exception) {
+        try perform()
         // MMIO may have raised an interrupt line.
         if hart.mustLeaveTranslatedCode { return leave(context, at: pc &+ length, unexecutedAfter: unexecutedAfter) }
         return 0
     } catch {
-        return leave(context, hart, raising: error, at: pc, unexecutedAfter: unexecutedAfter)
+        return resolveByCallout(context, hart, error, pc: pc, length: length, unexecutedAfter: unexecutedAfter, retry: perform)
+            ?? leave(context, hart, raising: error, at: pc, unexecutedAfter: unexecutedAfter)
     }
 }
 
@@ -146,14 +189,21 @@ private let storeHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64, UIn
     let length: UInt64 = packed & (1 << 13) != 0 ? 2 : 4
     let unexecutedAfter = Int(packed >> 16)
     let codeVersion = hart.code.invalidations
+    func perform() throws(Exception) { try hart.storeValue(va, value, size: size) }
     do throws(Exception) {
-        try hart.storeValue(va, value, size: size)
+        try perform()
         // A store that dropped translated code (maybe this very block's) or raised an interrupt.
         if hart.mustLeaveTranslatedCode || hart.code.invalidations != codeVersion {
             return leave(context, at: pc &+ length, unexecutedAfter: unexecutedAfter)
         }
         return 0
     } catch {
+        // A page-table write emulated by the VMM also drops this page's code if it had any.
+        if let status = resolveByCallout(context, hart, error, pc: pc, length: length, unexecutedAfter: unexecutedAfter,
+                                         retry: perform) {
+            return status == 0 && hart.code.invalidations != codeVersion
+                ? leave(context, at: pc &+ length, unexecutedAfter: unexecutedAfter) : status
+        }
         return leave(context, hart, raising: error, at: pc, unexecutedAfter: unexecutedAfter)
     }
 }
@@ -161,4 +211,26 @@ private let storeHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64, UIn
 /// bitManipulation(op, a, b, imm): the interpreter's Zba/Zbb function (pure, cannot trap).
 private let bitManipulationHelper: @convention(c) (UInt64, UInt64, UInt64, UInt64) -> UInt64 = { op, a, b, imm in
     Hart.bitManipulationResult(Opcode(rawValue: UInt8(truncatingIfNeeded: op)) ?? .illegal, a, b, imm)
+}
+
+/// vmmCallout(context, pc, decoded bits, packed): `--virt bt`'s replacement for a sensitive
+/// guest-kernel instruction. The VMM emulates it where a trap would have taken it. Translated
+/// code goes on only after a CSR access that moved the pc to the next instruction and changed
+/// nothing it depends on (privilege, translation root, interrupt enables all set the
+/// hart's `mustLeaveTranslatedCode`).
+private let vmmCalloutHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64) -> UInt64 = { raw, pc, bits, packed in
+    let context = typed(raw)
+    let hart = hart(of: context)
+    enterHelper(hart)
+    defer { leaveHelper() }
+    engine(of: context).statistics.sensitiveCallouts &+= 1
+    let d = DecodedInstruction(bits: bits)
+    let unexecutedAfter = Int(packed & 0xffff)
+    let endsBlock = packed & (1 << 16) != 0
+    hart.pc = pc
+    hart.binaryTranslation?.emulateSensitiveInstruction(hart, d)
+    if endsBlock || hart.mustLeaveTranslatedCode || hart.pc != pc &+ UInt64(d.length) {
+        return leave(context, at: hart.pc, unexecutedAfter: unexecutedAfter)
+    }
+    return 0
 }

@@ -33,6 +33,8 @@ struct JITContext {
     var pageFlags: UnsafeMutableRawPointer
     /// Host address of guest RAM byte 0.
     var ramHost: UInt64
+    /// 1 while the hart runs guest-kernel code under `--virt bt` (blocks with VMM callouts).
+    var flavor: Int = 0
     /// The hart and the engine, unretained (both outlive every run of translated code).
     var hart: UnsafeMutableRawPointer
     var engine: UnsafeMutableRawPointer

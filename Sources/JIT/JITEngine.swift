@@ -23,18 +23,24 @@ public final class JITEngine: ExecutionEngine {
     let helpers = HelperAddresses.shared
     public internal(set) var statistics = JITStatistics()
 
-    /// Per RAM page: the entry address of the block starting at each halfword, or 0.
-    /// Allocated for a page when its first block is translated.
-    let blockPages: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>
+    /// Translations come in two flavors: 0 for code run as it is, 1 for guest-kernel code under
+    /// `--virt bt`, whose sensitive instructions call the VMM. Each has its own block tables
+    /// and jump caches, so a block of one flavor is never entered in the other.
+    static let flavors = 2
+
+    /// Per flavor and RAM page: the entry address of the block starting at each halfword, or
+    /// 0. Allocated for a page when its first block is translated.
+    let blockPages: [UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>]
     let pageCount: Int
-    /// Chain sites (rel32 field address) by the RAM page of the block holding them, and the
-    /// page each site's block came from, to patch only jumps whose block is still alive.
-    var chainSitePage: [UInt64: Int] = [:]
+    /// Chain sites (rel32 field address) with the (page, flavor) of the block holding them, and
+    /// the sites by page, to patch only jumps whose block is still alive.
+    var chainSiteOwner: [UInt64: Int] = [:]
     var chainSitesByPage: [Int: [UInt64]] = [:]
 
-    /// One context and jump cache per hart, by hart id.
+    /// One context per hart (by hart id), and per hart one jump cache per flavor.
     var contexts: [Int: UnsafeMutablePointer<JITContext>] = [:]
-    var jumpCaches: [UnsafeMutablePointer<UInt64>] = []
+    var jumpCachesByHart: [Int: [UnsafeMutablePointer<UInt64>]] = [:]
+    var jumpCaches: [UnsafeMutablePointer<UInt64>] { jumpCachesByHart.values.flatMap { $0 } }
 
     public init(memory: GuestMemory, code: DecodedCodeCache, codeBytes: Int = JITEngine.defaultCodeBytes) throws {
         self.memory = memory
@@ -42,14 +48,20 @@ public final class JITEngine: ExecutionEngine {
         buffer = try ExecutableMemory(capacity: codeBytes)
         stubs = try RuntimeStubs.emit(into: buffer)
         pageCount = code.ramPages
-        blockPages = .allocate(capacity: pageCount)
-        blockPages.initialize(repeating: nil, count: pageCount)
+        let pageCount = self.pageCount
+        blockPages = (0..<Self.flavors).map { _ in
+            let table = UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>.allocate(capacity: pageCount)
+            table.initialize(repeating: nil, count: pageCount)
+            return table
+        }
         code.invalidationObserver = { [unowned self] page in self.invalidate(page: page) }
     }
 
     deinit {
-        for i in 0..<pageCount { blockPages[i]?.deallocate() }
-        blockPages.deallocate()
+        for table in blockPages {
+            for i in 0..<pageCount { table[i]?.deallocate() }
+            table.deallocate()
+        }
         for c in contexts.values { c.deallocate() }
         for j in jumpCaches { j.deallocate() }
     }
@@ -62,9 +74,13 @@ public final class JITEngine: ExecutionEngine {
 
     func context(for hart: Hart) -> UnsafeMutablePointer<JITContext> {
         if let c = contexts[hart.id] { return c }
-        let cache = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * JumpCache.entries)
-        cache.initialize(repeating: 0, count: 2 * JumpCache.entries)
-        jumpCaches.append(cache)
+        let caches = (0..<Self.flavors).map { _ in
+            let cache = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * JumpCache.entries)
+            cache.initialize(repeating: 0, count: 2 * JumpCache.entries)
+            return cache
+        }
+        jumpCachesByHart[hart.id] = caches
+        let cache = caches[0]
         let sets = hart.tlbSets
         let c = UnsafeMutablePointer<JITContext>.allocate(capacity: 1)
         c.initialize(to: JITContext(
@@ -97,6 +113,9 @@ public final class JITEngine: ExecutionEngine {
                 context.pointee.loadSet = sets.load
                 context.pointee.storeSet = sets.store
                 context.pointee.floatReady = hart.floatingPointReadyForInlineUse ? 1 : 0
+                let flavor = hart.binaryTranslation?.runsGuestKernel(hart) == true ? 1 : 0
+                context.pointee.flavor = flavor
+                context.pointee.jumpCache = UnsafeMutableRawPointer(jumpCachesByHart[hart.id]![flavor])
                 let found = stubs.enter(UnsafeMutableRawPointer(context), hart.pc)
                 hart.pc = context.pointee.pc
                 // Flags raised by inline floating point since the last helper call.
@@ -129,11 +148,12 @@ public final class JITEngine: ExecutionEngine {
         }
         let page = Int((pagePA &- memory.base) >> 12)
         let slot = Int(pc & 0xfff) >> 1
-        var entry = blockPages[page]?[slot] ?? 0
+        let flavor = context.pointee.flavor
+        var entry = blockPages[flavor][page]?[slot] ?? 0
         if entry != 0 {
             statistics.lookupHits &+= 1
         } else {
-            entry = translate(hart, pc: pc, page: page)
+            entry = translate(hart, pc: pc, page: page, flavor: flavor)
             if entry == 0 {
                 interpretOne(hart, context)
                 return
@@ -144,7 +164,7 @@ public final class JITEngine: ExecutionEngine {
         let i = JumpCache.index(host: host)
         cache[2 * i] = host
         cache[2 * i + 1] = entry
-        if chainSite != 0, chainSitePage[chainSite] == page {
+        if chainSite != 0, chainSiteOwner[chainSite] == page * Self.flavors + flavor {
             link(site: chainSite, to: entry)
         }
         try? buffer.seal()
@@ -165,7 +185,7 @@ public final class JITEngine: ExecutionEngine {
         let bytes = withUnsafeBytes(of: delta.littleEndian) { Array($0) }
         guard let field = UnsafeRawPointer(bitPattern: UInt(site)) else { return }
         try? buffer.patch(executable: field, with: bytes)
-        chainSitePage[site] = nil
+        chainSiteOwner[site] = nil
         statistics.chainedJumps &+= 1
     }
 
@@ -173,7 +193,7 @@ public final class JITEngine: ExecutionEngine {
 
     /// Translates the block at `pc` (RAM page `page`) and records it. Returns its entry, or 0
     /// when the first instruction cannot be translated.
-    func translate(_ hart: Hart, pc: UInt64, page: Int) -> UInt64 {
+    func translate(_ hart: Hart, pc: UInt64, page: Int, flavor: Int) -> UInt64 {
         let started = trapeze_monotonic_ns()
         defer { statistics.translationNanoseconds &+= trapeze_monotonic_ns() &- started }
         if buffer.available < Self.blockReserve { flushAll() }
@@ -181,20 +201,21 @@ public final class JITEngine: ExecutionEngine {
         let lastHalfword = (pageHost + 4094).loadUnaligned(as: UInt16.self)
         let collected: [BlockTranslator.Instruction]?
         do throws(Exception) {
-            collected = try BlockTranslator.collect(hart, at: pc, lastHalfword: lastHalfword)
+            collected = try BlockTranslator.collect(hart, at: pc, lastHalfword: lastHalfword, rewritingSensitive: flavor == 1)
         } catch {
             // Cannot happen for a page the fetch TLB just resolved; interpret instead.
             return 0
         }
         guard let instructions = collected else { return 0 }
-        let slots = blockTable(page)
+        let slots = blockTable(page, flavor: flavor)
         let startSlot = Int(pc & 0xfff) >> 1
         let base = buffer.nextExecutableAddress()
         let targets = BlockTranslator.Targets(stubs: stubs, helpers: helpers) { offset in
             let s = startSlot + offset >> 1
             return s >= 0 && s < DecodedCodeCache.slotsPerPage && slots[s] != 0 ? slots[s] : nil
         }
-        var translator = BlockTranslator(instructions: instructions, pageOffset: Int(pc & 0xfff), base: base, targets: targets)
+        var translator = BlockTranslator(instructions: instructions, pageOffset: Int(pc & 0xfff), base: base, targets: targets,
+                                         rewritingSensitive: flavor == 1)
         let output = translator.translate()
         guard let installed = try? buffer.install(output.code) else { return 0 }
         let entry = UInt64(UInt(bitPattern: installed))
@@ -202,7 +223,7 @@ public final class JITEngine: ExecutionEngine {
         slots[startSlot] = entry
         for site in output.chainSites {
             let address = entry + UInt64(site.field)
-            chainSitePage[address] = page
+            chainSiteOwner[address] = page * Self.flavors + flavor
             chainSitesByPage[page, default: []].append(address)
         }
         statistics.blocksTranslated &+= 1
@@ -211,11 +232,11 @@ public final class JITEngine: ExecutionEngine {
         return entry
     }
 
-    func blockTable(_ page: Int) -> UnsafeMutablePointer<UInt64> {
-        if let t = blockPages[page] { return t }
+    func blockTable(_ page: Int, flavor: Int) -> UnsafeMutablePointer<UInt64> {
+        if let t = blockPages[flavor][page] { return t }
         let t = UnsafeMutablePointer<UInt64>.allocate(capacity: DecodedCodeCache.slotsPerPage)
         t.initialize(repeating: 0, count: DecodedCodeCache.slotsPerPage)
-        blockPages[page] = t
+        blockPages[flavor][page] = t
         return t
     }
 
@@ -225,8 +246,13 @@ public final class JITEngine: ExecutionEngine {
     /// into them, and their unpatched chain sites. Blocks elsewhere never jump into this page
     /// directly (chaining is same-page only), so nothing else points at them.
     func invalidate(page: Int) {
-        guard let slots = blockPages[page] else { return }
-        slots.update(repeating: 0, count: DecodedCodeCache.slotsPerPage)
+        var any = false
+        for table in blockPages {
+            guard let slots = table[page] else { continue }
+            slots.update(repeating: 0, count: DecodedCodeCache.slotsPerPage)
+            any = true
+        }
+        guard any else { return }
         let pageHost = UInt64(UInt(bitPattern: memory.host)) &+ UInt64(page << 12)
         for cache in jumpCaches {
             for slot in 0..<DecodedCodeCache.slotsPerPage {
@@ -236,18 +262,20 @@ public final class JITEngine: ExecutionEngine {
             }
         }
         if let sites = chainSitesByPage.removeValue(forKey: page) {
-            for s in sites { chainSitePage[s] = nil }
+            for s in sites { chainSiteOwner[s] = nil }
         }
         statistics.pageInvalidations &+= 1
     }
 
     /// Drops every translation (the code buffer is full) and re-emits the runtime stubs.
     func flushAll() {
-        for i in 0..<pageCount where blockPages[i] != nil {
-            blockPages[i]!.update(repeating: 0, count: DecodedCodeCache.slotsPerPage)
+        for table in blockPages {
+            for i in 0..<pageCount where table[i] != nil {
+                table[i]!.update(repeating: 0, count: DecodedCodeCache.slotsPerPage)
+            }
         }
         for cache in jumpCaches { cache.update(repeating: 0, count: 2 * JumpCache.entries) }
-        chainSitePage = [:]
+        chainSiteOwner = [:]
         chainSitesByPage = [:]
         do {
             try buffer.reset()

@@ -18,6 +18,11 @@ public struct JITStatistics: Sendable, Equatable, Codable {
     /// privileged instructions), and to the slow memory path (TLB miss, MMIO, code pages).
     public var interpreterCallouts: UInt64 = 0
     public var memoryCallouts: UInt64 = 0
+    /// `--virt bt`: sensitive guest-kernel instructions translated into VMM calls, and faulting
+    /// guest-kernel loads and stores the VMM resolved without a trap. The VMM's statistics
+    /// break these down by reason (`callouts`).
+    public var sensitiveCallouts: UInt64 = 0
+    public var memoryFaultCallouts: UInt64 = 0
     /// Instructions interpreted outside translated code (32-bit ones straddling a page end).
     public var interpretedSteps: UInt64 = 0
     /// Host time spent translating, in nanoseconds.

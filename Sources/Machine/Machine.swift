@@ -80,7 +80,7 @@ public final class Machine: PowerControl, SBIPlatform {
         let vmmMemory: UInt64
         switch config.virtualization {
         case .bare: vmmMemory = 0
-        case .trap: vmmMemory = TrapAndEmulateVMM.privateMemory(forGuestRAM: config.memorySize)
+        case .trap, .bt: vmmMemory = TrapAndEmulateVMM.privateMemory(forGuestRAM: config.memorySize)
         case .hw: vmmMemory = HardwareAssistVMM.privateMemory(forGuestRAM: config.memorySize,
                                                               memory: config.effectiveMemoryVirtualization ?? .nested)
         }
@@ -136,8 +136,9 @@ public final class Machine: PowerControl, SBIPlatform {
             let sbi = SupervisorBinaryInterface(platform: self, memory: memory)
             self.sbi = sbi
             if config.virtualization != .bare {
-                let vmm: VirtualMachineMonitor = config.virtualization == .trap
-                    ? TrapAndEmulateVMM(machine: machineMemory, guestRAM: memory, bus: bus, harts: harts, hypercalls: sbi)
+                let vmm: VirtualMachineMonitor = config.virtualization != .hw
+                    ? TrapAndEmulateVMM(machine: machineMemory, guestRAM: memory, bus: bus, harts: harts, hypercalls: sbi,
+                                        binaryTranslation: config.virtualization == .bt)
                     : HardwareAssistVMM(machine: machineMemory, guestRAM: memory, bus: bus, harts: harts, hypercalls: sbi,
                                         memory: config.effectiveMemoryVirtualization ?? .nested)
                 self.vmm = vmm

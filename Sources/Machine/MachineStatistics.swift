@@ -96,7 +96,10 @@ extension MachineStatistics {
             ("JIT interpreter callouts", "\(j.interpreterCallouts)"),
             ("JIT memory callouts", "\(j.memoryCallouts)"),
             ("JIT interpreted steps", "\(j.interpretedSteps)"),
-        ]
+        ] + (j.sensitiveCallouts + j.memoryFaultCallouts > 0 ? [
+            ("JIT VMM callouts: sensitive instructions", "\(j.sensitiveCallouts)"),
+            ("JIT VMM callouts: kernel memory faults", "\(j.memoryFaultCallouts)"),
+        ] : [])
     }
 
     static func perWalk(_ references: UInt64, _ walks: UInt64) -> String {
@@ -110,6 +113,14 @@ extension MachineStatistics {
         var rows: [(String, String)] = [("VMM", v.technique), ("VMM exits", "\(total)")]
         for (reason, n) in v.exits.sorted(by: { $0.value > $1.value }) {
             rows.append(("  exits: \(reason)", String(format: "%llu (%.1f%%)", n, Double(n) * 100 / Double(max(total, 1)))))
+        }
+        if !v.callouts.isEmpty {
+            // Binary translation: the same reasons, reached by a call from translated code.
+            let calls = v.totalCallouts
+            rows.append(("VMM callouts", "\(calls)"))
+            for (reason, n) in v.callouts.sorted(by: { $0.value > $1.value }) {
+                rows.append(("  callouts: \(reason)", String(format: "%llu (%.1f%%)", n, Double(n) * 100 / Double(max(calls, 1)))))
+            }
         }
         for (csr, n) in v.emulatedCSRs.sorted(by: { $0.value > $1.value }) { rows.append(("  emulated CSR \(csr)", "\(n)")) }
         rows.append(("time in VMM", String(format: "%.3f s (%.1f%% of the run)", v.secondsInVMM,

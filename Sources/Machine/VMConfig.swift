@@ -29,7 +29,7 @@ public struct VMConfig: Sendable {
     public var effectiveMemoryVirtualization: MemoryVirtualization? {
         switch virtualization {
         case .bare: return nil
-        case .trap: return memoryVirtualization ?? .shadow
+        case .trap, .bt: return memoryVirtualization ?? .shadow
         case .hw: return memoryVirtualization ?? .nested
         }
     }

@@ -19,6 +19,8 @@ public final class Hart {
     /// The VMM that takes every trap when the guest runs deprivileged (`--virt trap`); nil on
     /// bare hardware, where traps go to mtvec/stvec.
     public var trapHandler: HartTrapHandler?
+    /// The VMM whose guest-kernel code the JIT rewrites (`--virt bt`); nil otherwise.
+    public var binaryTranslation: BinaryTranslationMonitor?
     /// Executes instructions instead of the interpreter when set (`--exec jit`).
     public var engine: ExecutionEngine?
     /// Told about every store to a watched page (HTIF tohost), with the physical address and size.

@@ -38,3 +38,19 @@ public protocol ExecutionEngine: AnyObject {
     /// Runs up to about `budget` instructions, with the contract of `Hart.run(budget:)`.
     func run(_ hart: Hart, budget: Int) -> Int
 }
+
+/// The VMM of binary translation (`--virt bt`). While the guest kernel runs, the JIT translates
+/// its sensitive instructions into direct calls to this monitor instead of instructions that
+/// trap, and hands it the kernel's faulting loads and stores (shadow fills, page-table writes,
+/// MMIO) without leaving translated code. Guest user code is translated as it is.
+public protocol BinaryTranslationMonitor: AnyObject {
+    /// True while `hart` runs the guest kernel (its code is translated with callouts).
+    func runsGuestKernel(_ hart: Hart) -> Bool
+    /// Performs the sensitive instruction `d` at `hart.pc` exactly as the trap path would after
+    /// its trap, leaving the hart where the guest continues.
+    func emulateSensitiveInstruction(_ hart: Hart, _ d: DecodedInstruction)
+    /// Resolves a load or store of the guest kernel at `hart.pc` that faulted at `va`: the
+    /// shadow is filled (the pc stays: retry), the access is emulated (the pc moves past it),
+    /// or the guest's own fault is delivered (the pc is its trap vector).
+    func resolveMemoryFault(_ hart: Hart, _ e: Exception)
+}

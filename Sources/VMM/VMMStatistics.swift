@@ -1,10 +1,13 @@
 /// What the VMM did, counted exactly where it happens. See docs/virtualization.md for what each
 /// counter means and how to read them side by side across `--virt` modes.
 public struct VMMStatistics: Sendable, Codable, Equatable {
-    /// The technique: "trap+shadow" or "hw+nested".
+    /// The technique: "trap+shadow", "bt+shadow", "hw+shadow" or "hw+nested".
     public var technique = ""
     /// Exits by reason.
     public var exits: [String: UInt64] = [:]
+    /// Binary translation (`--virt bt`): the same reasons, where translated guest-kernel code
+    /// called the VMM directly instead of trapping.
+    public var callouts: [String: UInt64] = [:]
     /// Emulated CSR accesses by CSR name (reads and writes together).
     public var emulatedCSRs: [String: UInt64] = [:]
     /// Shadow roots built from scratch (a guest root and mode seen for the first time).
@@ -34,4 +37,5 @@ public struct VMMStatistics: Sendable, Codable, Equatable {
     public init() {}
 
     public var totalExits: UInt64 { exits.values.reduce(0, +) }
+    public var totalCallouts: UInt64 { callouts.values.reduce(0, +) }
 }

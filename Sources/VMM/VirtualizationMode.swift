@@ -5,6 +5,9 @@ public enum VirtualizationMode: String, CaseIterable, Sendable {
     /// Trap-and-emulate: the kernel runs in U-mode; every sensitive instruction traps to the VMM,
     /// which emulates it against the virtual CPU's supervisor state.
     case trap
+    /// Binary translation: the kernel runs in U-mode as with `trap`, but the JIT translates its
+    /// code with every sensitive instruction replaced by a direct call into the VMM.
+    case bt
     /// Hardware assist: the hart's H extension runs the kernel in VS-mode with its own VS CSRs;
     /// only hypercalls, device accesses and host interrupts exit.
     case hw

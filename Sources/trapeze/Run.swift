@@ -51,12 +51,13 @@ struct Run: ParsableCommand {
     var console: ConsoleDevice = .uart
 
     @Option(help: ArgumentHelp("How the guest kernel runs: bare (S-mode on the hart), trap (deprivileged to U-mode "
-                               + "under the trap-and-emulate VMM) or hw (VS-mode under the emulated H extension). "
-                               + "See docs/virtualization.md.", valueName: "bare|trap|hw"))
+                               + "under the trap-and-emulate VMM), bt (as trap, with its code binary-translated so "
+                               + "sensitive instructions call the VMM directly) or hw (VS-mode under the emulated H "
+                               + "extension). See docs/virtualization.md.", valueName: "bare|trap|bt|hw"))
     var virt: VirtualizationMode = .bare
 
     @Option(help: ArgumentHelp("How the VMM virtualizes guest memory: shadow (shadow page tables; the default with "
-                               + "--virt trap) or nested (two-stage translation; the default with --virt hw).",
+                               + "--virt trap and bt) or nested (two-stage translation; the default with --virt hw).",
                                valueName: "shadow|nested"))
     var mmu: MemoryVirtualization?
 

@@ -66,6 +66,9 @@ final class BadInputTests: EndToEndTestCase {
 
     func testVirtualizationCombinationsThatDoNotExist() throws {
         try expectRejected(["--virt", "trap", "--mmu", "nested"], mentioning: "--virt trap --mmu nested")
+        try expectRejected(["--virt", "bt", "--mmu", "nested"], mentioning: "--virt bt --mmu nested")
+        try expectRejected(["--virt", "bt", "--exec", "interp"], mentioning: "--virt bt")
+        try expectRejected(["--exec", "native"], mentioning: "--exec")
         try expectRejected(["--mmu", "shadow"], mentioning: "--virt bare --mmu shadow")
         try expectRejected(["--virt", "trap", "--firmware", "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"],
                            mentioning: "drop --firmware")

@@ -20,6 +20,19 @@ final class VirtualizationTests: EndToEndTestCase {
         try powerOff(guest)
     }
 
+    /// Binary translation always runs on the JIT (it is the JIT that rewrites the kernel), so its
+    /// tests name the engine even when the suite runs under the interpreter.
+    static let binaryTranslation = ["bt", "--exec", "jit"]
+
+    func testBinaryTranslationShellWithTwoHarts() throws {
+        let guest = try bootToShell(["--virt"] + Self.binaryTranslation + ["--cpus", "2"])
+        try checkShell(guest, harts: 2)
+        let both = try guest.shell("seq 1 3000 | md5sum & seq 1 3000 | md5sum; wait")
+        XCTAssertEqual(both.components(separatedBy: "ee9762749fc5338b6c9b0948d14219c7").count - 1, 2,
+                       "both pipelines print the md5 of `seq 1 3000`:\n\(both)")
+        try powerOff(guest)
+    }
+
     func testHardwareAssistShell() throws {
         let guest = try bootToShell(["--virt", "hw"])
         try checkShell(guest, harts: 1)
@@ -47,10 +60,12 @@ final class VirtualizationTests: EndToEndTestCase {
     func testWorkloadsGiveIdenticalResultsInEveryMode() throws {
         let bare = try runWorkloads(virt: "bare")
         let trap = try runWorkloads(virt: "trap")
+        let bt = try runWorkloads(virt: "bt", extra: ["--exec", "jit"])
         let hw = try runWorkloads(virt: "hw")
         let hwShadow = try runWorkloads(virt: "hw", mmu: "shadow")
         XCTAssertEqual(bare.results, Self.expectedResults, "bare results")
         XCTAssertEqual(trap.results, bare.results, "--virt trap must print what bare prints")
+        XCTAssertEqual(bt.results, bare.results, "--virt bt must print what bare prints")
         XCTAssertEqual(hw.results, bare.results, "--virt hw must print what bare prints")
         XCTAssertEqual(hwShadow.results, bare.results, "--virt hw --mmu shadow must print what bare prints")
 
@@ -106,6 +121,26 @@ final class VirtualizationTests: EndToEndTestCase {
         let csrs = try XCTUnwrap(vmm["emulatedCSRs"] as? [String: Int])
         XCTAssertGreaterThan(csrs["sstatus"] ?? 0, 0)
         XCTAssertGreaterThan(csrs["satp"] ?? 0, 200, "a root switch per process at least")
+
+        // Binary translation: the same work reaches the VMM, but the guest kernel's sensitive
+        // instructions and its faulting loads and stores arrive as callouts from translated
+        // code; what still traps is the guest's user code (system calls, its page faults).
+        let btVMM = try XCTUnwrap(bt.statistics["vmm"] as? [String: Any])
+        XCTAssertEqual(btVMM["technique"] as? String, "bt+shadow")
+        let btExits = try XCTUnwrap(btVMM["exits"] as? [String: Int])
+        let callouts = try XCTUnwrap(btVMM["callouts"] as? [String: Int], "bt counts callouts")
+        XCTAssertGreaterThan(callouts["csr access"] ?? 0, 100_000)
+        XCTAssertGreaterThan(callouts["sret"] ?? 0, 200_000)
+        XCTAssertGreaterThan(callouts["page-table write"] ?? 0, 10_000, "page-table writes by translated kernel stores")
+        XCTAssertGreaterThan(callouts["hypercall"] ?? 0, 0)
+        XCTAssertGreaterThan(btExits["guest syscall"] ?? 0, 200_000, "user code is not rewritten: its ecalls trap")
+        // Only a sensitive instruction the JIT cannot translate (one straddling a page end)
+        // still traps.
+        XCTAssertLessThan(btExits["csr access"] ?? 0, (callouts["csr access"] ?? 0) / 100, "bt exits: \(btExits)")
+        XCTAssertLessThan(btExits["sret"] ?? 0, (callouts["sret"] ?? 0) / 100, "bt exits: \(btExits)")
+        let jit = try XCTUnwrap(bt.statistics["jit"] as? [String: Any])
+        XCTAssertGreaterThan(jit["sensitiveCallouts"] as? Int ?? 0, 300_000)
+        XCTAssertGreaterThan(jit["memoryFaultCallouts"] as? Int ?? 0, 10_000)
     }
 
     private func translation(_ statistics: [String: Any]) throws -> [String: Int] {
@@ -120,7 +155,7 @@ final class VirtualizationTests: EndToEndTestCase {
         guard FileManager.default.isReadableFile(atPath: rootfs.path) else {
             throw E2EError("\(rootfs.path) is missing; run guests/build.sh rootfs")
         }
-        for virt in [["trap"], ["hw"], ["hw", "--mmu", "shadow"]] {
+        for virt in [["trap"], Self.binaryTranslation, ["hw"], ["hw", "--mmu", "shadow"]] {
             let disk = FileManager.default.temporaryDirectory.appendingPathComponent("trapeze-virt-root-\(getpid()).ext4")
             try? FileManager.default.removeItem(at: disk)
             try FileManager.default.copyItem(at: rootfs, to: disk)
@@ -145,12 +180,12 @@ final class VirtualizationTests: EndToEndTestCase {
         "compute: n=50 checksum=00000000963bc4e1",
     ]
 
-    private func runWorkloads(virt: String, mmu: String? = nil, file: StaticString = #filePath,
+    private func runWorkloads(virt: String, mmu: String? = nil, extra: [String] = [], file: StaticString = #filePath,
                               line: UInt = #line) throws -> (results: [String], statistics: [String: Any]) {
         let json = FileManager.default.temporaryDirectory
             .appendingPathComponent("trapeze-virt-\(virt)-\(mmu ?? "")-\(getpid()).json")
         defer { try? FileManager.default.removeItem(at: json) }
-        let guest = try launch(["run", "--virt", virt] + (mmu.map { ["--mmu", $0] } ?? []) + ["--stats-json", json.path,
+        let guest = try launch(["run", "--virt", virt] + (mmu.map { ["--mmu", $0] } ?? []) + extra + ["--stats-json", json.path,
                                 "--cmdline", Self.defaultCommandLine + " trapeze.run=vmm-workload"])
         try guest.expect("trapeze-init: ready", file: file, line: line)
         let output = try guest.expect("trapeze-run: exit=", timeout: 300, file: file, line: line)
@@ -171,7 +206,7 @@ final class VirtualizationTests: EndToEndTestCase {
 /// load, store and fetch must fault with the address in stval and return no data.
 final class IsolationTests: EndToEndTestCase {
     func testGuestCannotReachMemoryPastItsRAM() throws {
-        for virt in [["bare"], ["trap"], ["hw"], ["hw", "--mmu", "shadow"]] {
+        for virt in [["bare"], ["trap"], VirtualizationTests.binaryTranslation, ["hw"], ["hw", "--mmu", "shadow"]] {
             let probe = try BareMetalPrograms.elf("isolation-probe")
             let session = try launch(["run", "--virt"] + virt + ["--memory", "64M", "--kernel", probe.path])
             let status = try session.waitForExit(timeout: 30)
@@ -202,7 +237,7 @@ final class IsolationTests: EndToEndTestCase {
 /// IPI (hart mask by pointer) and clears it with the legacy clear_ipi.
 final class LegacySBITests: EndToEndTestCase {
     func testLegacyIPIInEveryMode() throws {
-        for virt in [["bare"], ["trap"], ["hw"], ["hw", "--mmu", "shadow"]] {
+        for virt in [["bare"], ["trap"], VirtualizationTests.binaryTranslation, ["hw"], ["hw", "--mmu", "shadow"]] {
             let program = try BareMetalPrograms.elf("legacy-ipi")
             let session = try launch(["run", "--virt"] + virt + ["--memory", "64M", "--kernel", program.path])
             let status = try session.waitForExit(timeout: 30)

@@ -39,3 +39,4 @@ build_smode() { # NAME SOURCE
 
 build_smode isolation-probe isolation-probe.c
 build_smode legacy-ipi legacy-ipi.c
+build_smode self-modifying self-modifying.c

@@ -31,6 +31,8 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
     case tapUnusable(name: String, reason: String)
     /// `--virt trap` with `--firmware`: the VMM is the guest's firmware (its SBI).
     case virtualizationWithFirmware(VirtualizationMode)
+    /// `--virt bt --exec interp`: binary translation is done by the JIT.
+    case binaryTranslationNeedsJIT
     /// A `--virt`/`--mmu` pair that does not exist (or not yet).
     case memoryTechnique(VirtualizationMode, MemoryVirtualization, reason: String)
 
@@ -83,6 +85,8 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
             return "--net tap=\(name): another process has the interface open; stop it or pass another --net tap=NAME"
         case .notATap(let name):
             return "--net tap=\(name): an interface of that name exists but is not a single-queue TAP (a TUN, a multi-queue TAP, another kind of device); pass another name"
+        case .binaryTranslationNeedsJIT:
+            return "--virt bt translates the guest kernel with the JIT; drop --exec interp (or use --virt trap to interpret it)"
         case .memoryTechnique(let mode, let mmu, let reason):
             return "--virt \(mode.rawValue) --mmu \(mmu.rawValue): \(reason)"
         case .virtualizationWithFirmware(let mode):
@@ -112,11 +116,12 @@ extension VMConfig {
         switch (virtualization, memoryVirtualization) {
         case (.bare, .some(let mmu)):
             throw .memoryTechnique(.bare, mmu, reason: "a bare machine has no VMM to virtualize memory; add --virt trap or --virt hw")
-        case (.trap, .nested):
-            throw .memoryTechnique(.trap, .nested, reason: "nested paging needs the H extension; use --virt hw --mmu nested, or --mmu shadow")
+        case (.trap, .nested), (.bt, .nested):
+            throw .memoryTechnique(virtualization, .nested, reason: "nested paging needs the H extension; use --virt hw --mmu nested, or --mmu shadow")
         default:
             break
         }
+        if virtualization == .bt && execution == .interp { throw .binaryTranslationNeedsJIT }
         // --console virtio takes one more slot.
         let limit = Self.maxDisks - (console == .virtio ? 1 : 0)
         if disks.count > limit { throw .tooManyDisks(disks.count, limit: limit) }

@@ -24,8 +24,13 @@ public final class TrapAndEmulateVMM: VirtualMachineMonitor, HartTrapHandler {
     /// - Parameters:
     ///   - machine: all of machine memory: the guest's RAM and, above it, the VMM's pages.
     ///   - guestRAM: the guest's RAM (a prefix of `machine`); the shadow pool is the rest.
+    /// `--virt bt`: the JIT calls the VMM from translated guest-kernel code instead of trapping
+    /// (BinaryTranslationCallouts.swift).
+    let binaryTranslation: Bool
+
     public init(machine: GuestMemory, guestRAM: GuestMemory, bus: Bus, harts: [Hart],
-                hypercalls: SupervisorCallHandler) {
+                hypercalls: SupervisorCallHandler, binaryTranslation: Bool = false) {
+        self.binaryTranslation = binaryTranslation
         precondition(machine.base == guestRAM.base && machine.size > guestRAM.size)
         self.guestRAM = guestRAM
         self.bus = bus
@@ -35,7 +40,10 @@ public final class TrapAndEmulateVMM: VirtualMachineMonitor, HartTrapHandler {
         vcpus = harts.map(VirtualCPU.init)
         shadow.flushPage = { [unowned self] va in for v in vcpus { v.hart.flushTranslation(page: va) } }
         shadow.flushAll = { [unowned self] in for v in vcpus { v.hart.flushTranslations() } }
-        for vcpu in vcpus { vcpu.hart.trapHandler = self }
+        for vcpu in vcpus {
+            vcpu.hart.trapHandler = self
+            if binaryTranslation { vcpu.hart.binaryTranslation = self }
+        }
         if let sbi = hypercalls as? SupervisorBinaryInterface {
             sbi.guestVirtualReader = { [unowned self] hart, va in
                 let s = vcpus[hart.id].state
@@ -126,7 +134,7 @@ public final class TrapAndEmulateVMM: VirtualMachineMonitor, HartTrapHandler {
 
     public func statistics() -> VMMStatistics {
         var s = VMMStatistics()
-        s.technique = "trap+shadow"
+        s.technique = binaryTranslation ? "bt+shadow" : "trap+shadow"
         accounting.fill(&s)
         shadow.report(into: &s)
         return s
