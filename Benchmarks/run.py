@@ -10,8 +10,10 @@ One command runs everything and prints a table of medians:
     python3 Benchmarks/run.py --cases net      # network benchmark only (not a default case; root)
 
 Emulators (all boot the same Image + initramfs.cpio.gz, 512M of RAM, N harts):
-  trapeze          Trapeze's default: built-in SBI, no firmware in RAM, the kernel
-                   starts in S-mode.
+  trapeze          Trapeze's default: the JIT (--exec jit), built-in SBI, no firmware
+                   in RAM, the kernel starts in S-mode.
+  trapeze-interp   the same with --exec interp: the pre-decoded interpreter, the
+                   JIT's reference and fallback.
   trapeze+opensbi  Trapeze with --firmware .../opensbi/generic/fw_jump.elf: OpenSBI
                    runs in M-mode first, like QEMU does (the like-for-like comparison).
   qemu+opensbi     qemu-system-riscv64 -M virt -bios default (QEMU's bundled OpenSBI),
@@ -100,6 +102,8 @@ def command_for(emu, opts, cmdline, disk=None, tap=None):
                "--cmdline", cmdline, "--memory", "512M", "--cpus", str(opts.cpus)]
         if emu == "trapeze+opensbi":
             cmd += ["--firmware", opts.firmware]
+        if emu == "trapeze-interp":
+            cmd += ["--exec", "interp"]
         if disk:
             cmd += ["--disk", disk]
         if tap:
@@ -244,7 +248,7 @@ def main():
                     help="comma-separated subset of: boot," + ",".join(BENCHES) +
                     ",blk,net (blk and net are not in the default: block-device and network "
                     "benchmarks, see above)")
-    ap.add_argument("--emulators", default="trapeze,trapeze+opensbi,qemu+opensbi",
+    ap.add_argument("--emulators", default="trapeze,trapeze-interp,trapeze+opensbi,qemu+opensbi",
                     help="comma-separated subset of the default")
     ap.add_argument("--trapeze", default=os.path.join(REPO, ".build", "release", "trapeze"))
     ap.add_argument("--qemu", default="qemu-system-riscv64")
@@ -260,7 +264,7 @@ def main():
     emus = [e for e in opts.emulators.split(",") if e]
     cases = [c for c in opts.cases.split(",") if c]
     for e in emus:
-        if e not in ("trapeze", "trapeze+opensbi", "qemu+opensbi"):
+        if e not in ("trapeze", "trapeze-interp", "trapeze+opensbi", "qemu+opensbi"):
             ap.error(f"unknown emulator {e}")
     for c in cases:
         if c not in ("boot", "blk", "net") and c not in BENCHES:

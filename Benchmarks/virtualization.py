@@ -22,7 +22,8 @@ clock through the CLINT). A workload's exits are those of its run minus those of
 trivial "vmm-workload exit 0" in the same mode, so boot and power-off are not counted; the
 boot row shows the exits of that trivial run. Results lines must be identical in every mode
 (a mismatch is reported as FAIL). Modes: bare, trap+shadow (trap-and-emulate, shadow paging),
-hw+shadow (emulated H extension, shadow paging as without EPT), hw+nested (H extension,
+bt+shadow (binary translation of the guest kernel: its sensitive instructions call the VMM,
+counted as callouts next to the exits), hw+shadow (emulated H extension, shadow paging as without EPT), hw+nested (H extension,
 two-stage translation).
 """
 import argparse
@@ -40,6 +41,7 @@ WORKLOADS = ["boot", "fork", "fault", "syscall", "compute"]
 MODES = {
     "bare": ["--virt", "bare"],
     "trap+shadow": ["--virt", "trap", "--mmu", "shadow"],
+    "bt+shadow": ["--virt", "bt", "--mmu", "shadow"],
     "hw+shadow": ["--virt", "hw", "--mmu", "shadow"],
     "hw+nested": ["--virt", "hw", "--mmu", "nested"],
 }
@@ -86,6 +88,10 @@ def exits_of(stats):
     return (stats.get("vmm") or {}).get("exits", {})
 
 
+def callouts_of(stats):
+    return (stats.get("vmm") or {}).get("callouts", {})
+
+
 def parse(text, workload):
     result = [l.strip() for l in text.splitlines() if l.startswith(workload + ":")]
     times = [l.split() for l in text.splitlines() if l.startswith("time: " + workload + " ")]
@@ -100,9 +106,11 @@ def measure(opts):
         for mode in opts.modes:
             base_text, ready, base_stats = run_guest(opts, mode, "exit 0")
             base_exits = exits_of(base_stats)
-            rec = samples.setdefault((mode, "boot"), {"seconds": [], "exits": [], "result": "ready"})
+            base_callouts = callouts_of(base_stats)
+            rec = samples.setdefault((mode, "boot"), {"seconds": [], "exits": [], "callouts": [], "result": "ready"})
             rec["seconds"].append(ready)
             rec["exits"].append(base_exits)
+            rec["callouts"].append(base_callouts)
             print(f"  run {run + 1}/{opts.runs} {mode:11} boot     {ready:7.3f} s", flush=True)
             for w in opts.workloads:
                 if w == "boot":
@@ -110,13 +118,15 @@ def measure(opts):
                 text, _, stats = run_guest(opts, mode, w)
                 result, seconds = parse(text, w)
                 exits = {k: v - base_exits.get(k, 0) for k, v in exits_of(stats).items()}
-                rec = samples.setdefault((mode, w), {"seconds": [], "exits": [], "result": result})
+                callouts = {k: v - base_callouts.get(k, 0) for k, v in callouts_of(stats).items()}
+                rec = samples.setdefault((mode, w), {"seconds": [], "exits": [], "callouts": [], "result": result})
                 if rec["result"] != result:
                     raise RunFailed(f"{mode} {w}: result changed between runs: {rec['result']} vs {result}")
                 rec["seconds"].append(seconds)
                 rec["exits"].append(exits)
+                rec["callouts"].append(callouts)
                 print(f"  run {run + 1}/{opts.runs} {mode:11} {w:8} {seconds:7.3f} s  "
-                      f"{sum(exits.values()):>9} exits", flush=True)
+                      f"{sum(exits.values()):>9} exits  {sum(callouts.values()):>9} callouts", flush=True)
     return samples
 
 
@@ -138,16 +148,17 @@ def report(opts, samples):
             ratio = t / statistics.median(base["seconds"]) if base else float("nan")
             exits = median_exits(rec["exits"])
             total = sum(exits.values())
+            calls = sum(median_exits(rec["callouts"]).values())
             top = ", ".join(f"{k} {v}" for k, v in sorted(exits.items(), key=lambda kv: -kv[1])[:3] if v > 0)
             same = base is None or rec["result"] == base["result"]
             if not same:
                 failures.append(f"{mode} {w}: {rec['result']} != bare {base['result']}")
-            rows.append((w, mode, t, ratio, total, top, same))
+            rows.append((w, mode, t, ratio, total, calls, top, same))
     print()
-    print(f"{'workload':8}  {'mode':11}  {'time':>9}  {'vs bare':>7}  {'exits':>9}  top exit reasons")
-    for w, mode, t, ratio, total, top, same in rows:
+    print(f"{'workload':8}  {'mode':11}  {'time':>9}  {'vs bare':>7}  {'exits':>9}  {'callouts':>9}  top exit reasons")
+    for w, mode, t, ratio, total, calls, top, same in rows:
         flag = "" if same else "  FAIL: result differs from bare"
-        print(f"{w:8}  {mode:11}  {t:8.3f}s  {ratio:6.2f}x  {total:>9}  {top}{flag}")
+        print(f"{w:8}  {mode:11}  {t:8.3f}s  {ratio:6.2f}x  {total:>9}  {calls:>9}  {top}{flag}")
     return rows, failures
 
 
