@@ -1,7 +1,8 @@
 @_spi(JIT) import RISCV
 
 /// Branches and jumps end a block. Targets on the same page chain straight to the block there;
-/// others, and every jalr, go through the dispatcher (fetch TLB, then jump cache).
+/// others, and every jalr, go through the dispatcher (fetch TLB, then jump cache). The register
+/// cache is written back before the branch, since every way out leaves the block.
 extension BlockTranslator {
     mutating func emitControlTransfer(_ instruction: Instruction) {
         let d = instruction.decoded
@@ -11,19 +12,21 @@ extension BlockTranslator {
         case .jal:
             if d.rd != 32 {
                 guestPC(.rax, plus: next)
-                a.mov(Self.reg(d.rd), .rax)
+                writeGuest(d.rd, from: .rax)
             }
+            writeBackCache()
             emitJump(toOffset: target)
         case .jalr:
             // The target first: rd may be rs1.
-            a.mov(.rax, Self.reg(d.rs1))
+            loadGuest(.rax, d.rs1)
             let imm = Int32(truncatingIfNeeded: d.imm)
             if imm != 0 { a.add(.rax, imm: imm) }
             a.and(.rax, imm: -2)
             if d.rd != 32 {
                 guestPC(.rcx, plus: next)
-                a.mov(Self.reg(d.rd), .rcx)
+                writeGuest(d.rd, from: .rcx)
             }
+            writeBackCache()
             a.mov(.r12, .rax)
             a.jmp(to: targets.stubs.dispatch, codeBase: base)
         default:
@@ -37,8 +40,13 @@ extension BlockTranslator {
             default: condition = .ae
             }
             let taken = a.makeLabel()
-            a.mov(.rax, Self.reg(d.rs1))
-            a.cmp(.rax, Self.reg(d.rs2))
+            loadGuest(.rax, d.rs1)
+            let other = operand(d.rs2)
+            writeBackCache()   // plain moves: the flags of the compare below are not touched
+            switch other {
+            case .register(let h): a.cmp(.rax, h)
+            case .memory(let m): a.cmp(.rax, m)
+            }
             a.j(condition, taken, .near)
             emitJump(toOffset: next)
             a.bind(taken)

@@ -34,6 +34,9 @@ extension BlockTranslator {
 
     mutating func emitFloat(_ instruction: Instruction, unexecutedAfter: Int) {
         let d = instruction.decoded
+        // Floating point works on the register files in memory (and its cold path calls the
+        // interpreter), so integer registers are written back and forgotten first.
+        flushCache()
         let interpret = a.makeLabel(), resume = a.makeLabel()
         a.cmp(Memory.at(.rbp, RuntimeStubs.floatReady), imm: 0)
         a.j(.e, interpret, .near)
@@ -133,7 +136,7 @@ extension BlockTranslator {
         a.bind(resume)
         coldPaths.append { t in
             t.a.bind(interpret)
-            t.emitInterpreterCall(instruction, unexecutedAfter: unexecutedAfter, endsBlock: false)
+            t.emitInterpreterCallWithEmptyCache(instruction, unexecutedAfter: unexecutedAfter, endsBlock: false)
             t.a.jmp(resume, .near)
         }
     }
@@ -145,7 +148,7 @@ extension BlockTranslator {
         a.mov(.rsi, Self.reg(d.rs1))
         let imm = Int32(truncatingIfNeeded: d.imm)
         if imm != 0 { a.add(.rsi, imm: imm) }
-        probeTLB(.r13, bytes: bytes, slow: slow)
+        probeTLB(.r13, va: .rsi, bytes: bytes, slow: slow)
         if bytes == 8 {
             a.mov(.rax, .at(.rax))
         } else {
@@ -163,13 +166,8 @@ extension BlockTranslator {
         let imm = Int32(truncatingIfNeeded: d.imm)
         if imm != 0 { a.add(.rsi, imm: imm) }
         a.mov(.rdx, Self.freg(d.rs2))
-        probeTLB(.r14, bytes: bytes, slow: slow)
-        a.mov(.rcx, .rax)
-        a.sub(.rcx, .at(.rbp, RuntimeStubs.ramHost))
-        a.shr(.rcx, by: 12)
-        a.add(.rcx, .at(.rbp, RuntimeStubs.pageFlags))
-        a.cmp(Memory.at(.rcx), imm: 0, .byte)
-        a.j(.ne, slow, .near)
+        probeTLB(.r14, va: .rsi, bytes: bytes, slow: slow)
+        checkPageFlags(slow: slow)
         a.mov(.at(.rax), .rdx, bytes == 8 ? .qword : .dword)
     }
 }

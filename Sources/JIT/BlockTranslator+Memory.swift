@@ -6,6 +6,9 @@
 /// watched page). Anything else goes to a helper that runs the interpreter's full path and
 /// either continues or leaves the block with precise state (a fault, MMIO that raised an
 /// interrupt, a store that dropped code).
+///
+/// The slow path is cold code: it writes back the register cache as it was at the branch,
+/// calls the helper (which works on the register file), and reloads that cache state.
 extension BlockTranslator {
     private static func size(of op: Opcode) -> (bytes: Int, signed: Bool) {
         switch op {
@@ -19,7 +22,7 @@ extension BlockTranslator {
         }
     }
 
-    private static func operandSize(_ bytes: Int) -> OperandSize {
+    static func operandSize(_ bytes: Int) -> OperandSize {
         switch bytes {
         case 1: return .byte
         case 2: return .word
@@ -28,29 +31,40 @@ extension BlockTranslator {
         }
     }
 
-    /// rsi = va; then the TLB probe of `set`: rcx = entry offset, jumps to `slow` on a miss or
-    /// when the access would cross the page. Leaves rax = host address.
-    mutating func probeTLB(_ set: GPR, bytes: Int, slow: Label) {
-        a.mov(.rax, .rsi)
+    /// The TLB probe of `set` for the address in `va`: jumps to `slow` on a miss or when the
+    /// access would cross the page; leaves rax = host address. Uses rax and rcx.
+    mutating func probeTLB(_ set: GPR, va: GPR, bytes: Int, slow: Label) {
+        a.mov(.rax, va)
         a.shr(.rax, by: 12)
         a.movzx(.rcx, .rax, from: .byte)
         a.shl(.rcx, by: 4, .dword)
         a.cmp(.rax, .at(set, index: .rcx))
         a.j(.ne, slow, .near)
         if bytes > 1 {
-            a.mov(.rax, .rsi, .dword)
+            a.mov(.rax, va, .dword)
             a.and(.rax, imm: 0xfff, .dword)
             a.cmp(.rax, imm: Int32(4096 - bytes), .dword)
             a.j(.a, slow, .near)
         }
         a.mov(.rax, .at(set, index: .rcx, 8))
-        a.add(.rax, .rsi)
+        a.add(.rax, va)
     }
 
+    /// rcx = the flags byte's address for the host address in rax; jumps to `slow` if nonzero.
+    mutating func checkPageFlags(slow: Label) {
+        a.mov(.rcx, .rax)
+        a.sub(.rcx, .at(.rbp, RuntimeStubs.ramHost))
+        a.shr(.rcx, by: 12)
+        a.add(.rcx, .at(.rbp, RuntimeStubs.pageFlags))
+        a.cmp(Memory.at(.rcx), imm: 0, .byte)
+        a.j(.ne, slow, .near)
+    }
+
+    /// rdx = guest register rs1 + the immediate.
     private mutating func effectiveAddress(_ d: DecodedInstruction) {
-        a.mov(.rsi, Self.reg(d.rs1))
+        loadGuest(.rdx, d.rs1)
         let imm = Int32(truncatingIfNeeded: d.imm)
-        if imm != 0 { a.add(.rsi, imm: imm) }
+        if imm != 0 { a.add(.rdx, imm: imm) }
     }
 
     mutating func emitLoad(_ instruction: Instruction, unexecutedAfter: Int) {
@@ -58,7 +72,8 @@ extension BlockTranslator {
         let (bytes, signed) = Self.size(of: d.op)
         let slow = a.makeLabel(), resume = a.makeLabel()
         effectiveAddress(d)
-        probeTLB(.r13, bytes: bytes, slow: slow)
+        let state = cache
+        probeTLB(.r13, va: .rdx, bytes: bytes, slow: slow)
         let source = Memory.at(.rax)
         switch (bytes, signed) {
         case (8, _): a.mov(.rax, source)
@@ -66,22 +81,28 @@ extension BlockTranslator {
         case (_, false): a.movzx(.rax, source, from: Self.operandSize(bytes))
         default: a.movsx(.rax, source, from: Self.operandSize(bytes))
         }
-        a.mov(Self.reg(d.rd), .rax)
         a.bind(resume)
+        writeGuest(d.rd, from: .rax)
 
         let packed = HelperArguments.packMemory(rd: d.rd, size: bytes, signed: signed, length: instruction.length,
                                                 unexecutedAfter: unexecutedAfter)
         let offset = instruction.offset
         let helper = targets.helpers.load
+        let rd = d.rd
         coldPaths.append { t in
-            // helper(context, va, packed, pc): writes the register itself.
+            // helper(context, va, packed, pc) writes the register file; rax takes the result.
             t.a.bind(slow)
+            t.emitWriteBack(state)
+            t.syncBudget()
+            t.a.mov(.rsi, .rdx)
             t.a.mov(.rdi, .rbp)
             t.a.mov(.rdx, imm: Int64(packed))
             t.guestPC(.rcx, plus: offset)
             t.a.call(absolute: helper)
             t.a.test(.rax, .rax, .dword)
             t.a.j(.ne, to: t.targets.stubs.exitHandled, codeBase: t.base)
+            t.emitReload(state)
+            t.a.mov(.rax, Self.reg(rd))
             t.a.jmp(resume, .near)
         }
     }
@@ -91,31 +112,38 @@ extension BlockTranslator {
         let (bytes, _) = Self.size(of: d.op)
         let slow = a.makeLabel(), resume = a.makeLabel()
         effectiveAddress(d)
-        a.mov(.rdx, Self.reg(d.rs2))
-        probeTLB(.r14, bytes: bytes, slow: slow)
-        // The page's flags byte: pageFlags[(host - ramHost) >> 12].
-        a.mov(.rcx, .rax)
-        a.sub(.rcx, .at(.rbp, RuntimeStubs.ramHost))
-        a.shr(.rcx, by: 12)
-        a.add(.rcx, .at(.rbp, RuntimeStubs.pageFlags))
-        a.cmp(.at(.rcx), imm: 0, .byte)
-        a.j(.ne, slow, .near)
-        a.mov(.at(.rax), .rdx, Self.operandSize(bytes))
+        let value = operand(d.rs2)
+        let state = cache
+        probeTLB(.r14, va: .rdx, bytes: bytes, slow: slow)
+        checkPageFlags(slow: slow)
+        switch value {
+        case .register(let h):
+            a.mov(.at(.rax), h, Self.operandSize(bytes))
+        case .memory(let m):
+            a.mov(.rcx, m)
+            a.mov(.at(.rax), .rcx, Self.operandSize(bytes))
+        }
         a.bind(resume)
 
         let packed = HelperArguments.packMemory(rd: 0, size: bytes, signed: false, length: instruction.length,
                                                 unexecutedAfter: unexecutedAfter)
         let offset = instruction.offset
         let helper = targets.helpers.store
+        let rs2 = d.rs2
         coldPaths.append { t in
             // helper(context, va, value, packed, pc)
             t.a.bind(slow)
+            t.emitWriteBack(state)
+            t.syncBudget()
+            t.a.mov(.rsi, .rdx)
             t.a.mov(.rdi, .rbp)
+            t.a.mov(.rdx, Self.reg(rs2))
             t.a.mov(.rcx, imm: Int64(packed))
             t.guestPC(.r8, plus: offset)
             t.a.call(absolute: helper)
             t.a.test(.rax, .rax, .dword)
             t.a.j(.ne, to: t.targets.stubs.exitHandled, codeBase: t.base)
+            t.emitReload(state)
             t.a.jmp(resume, .near)
         }
     }

@@ -121,6 +121,8 @@ struct BlockTranslator {
     let targets: Targets
     /// Out-of-line code (slow paths, chain stubs), emitted after the block body.
     var coldPaths: [(inout BlockTranslator) -> Void] = []
+    /// Guest registers in host registers at the current point of the block.
+    var cache = RegisterCache()
     var chainSites: [(field: Int, targetOffset: Int)] = []
 
     /// Collects the block at `pc` (whose page offset is `pc & 0xfff`) through the hart's fetch,
@@ -162,9 +164,9 @@ struct BlockTranslator {
     mutating func translate() -> Output {
         let n = instructions.count
         // Entry: stop before running anything if the slice's budget is spent; else claim it.
-        a.cmp(Memory.at(.rbp, RuntimeStubs.budget), imm: 0)
+        a.test(.r15, .r15)
         a.j(.le, to: targets.stubs.exitAtPC, codeBase: base)
-        a.alu(.sub, Memory.at(.rbp, RuntimeStubs.budget), imm: Int32(n))
+        a.sub(.r15, imm: Int32(n))
 
         var ended = false
         for (i, instruction) in instructions.enumerated() {
@@ -191,6 +193,7 @@ struct BlockTranslator {
         }
         if !ended {
             let last = instructions[n - 1]
+            writeBackCache()
             emitJump(toOffset: last.offset + last.length)
         }
         while !coldPaths.isEmpty {
@@ -218,8 +221,20 @@ struct BlockTranslator {
 
     // MARK: Helper calls
 
+    /// Stores the budget register where helpers read it (see RuntimeStubs).
+    mutating func syncBudget() {
+        a.mov(Memory.at(.rbp, RuntimeStubs.budget), .r15)
+    }
+
     /// Calls the interpreter for one instruction: helper(context, pc, decoded bits, packed).
     mutating func emitInterpreterCall(_ instruction: Instruction, unexecutedAfter: Int, endsBlock: Bool) {
+        flushCache()
+        emitInterpreterCallWithEmptyCache(instruction, unexecutedAfter: unexecutedAfter, endsBlock: endsBlock)
+    }
+
+    /// The call itself, where no guest register is cached (cold paths that flushed already).
+    mutating func emitInterpreterCallWithEmptyCache(_ instruction: Instruction, unexecutedAfter: Int, endsBlock: Bool) {
+        syncBudget()
         a.mov(.rdi, .rbp)
         guestPC(.rsi, plus: instruction.offset)
         a.movabs(.rdx, imm: instruction.decoded.bits)
@@ -236,6 +251,8 @@ struct BlockTranslator {
     /// Calls the VMM for a sensitive guest-kernel instruction: callout(context, pc, decoded
     /// bits, packed). The VMM leaves the hart where the guest continues.
     mutating func emitVMMCallout(_ instruction: Instruction, unexecutedAfter: Int, endsBlock: Bool) {
+        flushCache()
+        syncBudget()
         a.mov(.rdi, .rbp)
         guestPC(.rsi, plus: instruction.offset)
         a.movabs(.rdx, imm: instruction.decoded.bits)
@@ -255,6 +272,7 @@ struct BlockTranslator {
     /// it is on the same page (to the block there, or through a stub that asks Swift to link
     /// it), else through the dispatcher.
     mutating func emitJump(toOffset offset: Int) {
+        precondition(cache.isClean, "the register cache must be written back before leaving a block")
         if offset != 0 { guestPC(.r12, plus: offset) }
         let target = pageOffset + offset
         guard target >= 0 && target < 4096 else {

@@ -6,9 +6,13 @@
 ///
 ///     rbx  guest register file        r13  load TLB set
 ///     rbp  JITContext                 r14  store TLB set
-///     r12  guest pc of the block      r15  fetch TLB set
+///     r12  guest pc of the block      r15  the slice's remaining budget
 ///
-/// Every other general-purpose register is scratch. The trampoline leaves rsp 16-byte
+/// The budget lives in a register so that a hot loop's per-iteration budget update is not a
+/// store-to-load chain through memory; it is written to `JITContext.budget` before every
+/// helper call (helpers read it, and give back unexecuted steps there when they leave) and
+/// when translated code returns for any other reason. Every other general-purpose register is
+/// scratch. The trampoline leaves rsp 16-byte
 /// aligned, and blocks are entered by jumps (never calls), so helper calls need no adjustment.
 struct RuntimeStubs {
     /// `enter(context, pc)`: runs translated code from `pc` until it needs Swift. Returns 0
@@ -21,7 +25,7 @@ struct RuntimeStubs {
     let dispatchChained: UInt64
     /// Leave with pc = r12 (block entry found the budget spent).
     let exitAtPC: UInt64
-    /// Leave with the pc a helper already stored.
+    /// Leave with the pc and budget a helper already stored.
     let exitHandled: UInt64
 
     /// Offsets into `JITContext`.
@@ -48,7 +52,7 @@ struct RuntimeStubs {
         a.mov(.rbx, .at(.rbp, registers))
         a.mov(.r13, .at(.rbp, loadSet))
         a.mov(.r14, .at(.rbp, storeSet))
-        a.mov(.r15, .at(.rbp, fetchSet))
+        a.mov(.r15, .at(.rbp, budget))
         a.mov(.at(.rbp, chainSite), imm: 0)
         // A clean FPU state: inline floating point accrues its flags in MXCSR from here.
         a.ldmxcsr(.at(.rbp, hostFloatControl))
@@ -58,11 +62,13 @@ struct RuntimeStubs {
         let exitMiss = a.makeLabel(), exitAtPC = a.makeLabel(), exitHandled = a.makeLabel(), leave = a.makeLabel()
         a.bind(exitMiss)
         a.mov(.at(.rbp, pc), .r12)
+        a.mov(.at(.rbp, budget), .r15)
         a.xor(.rax, .rax, .dword)
         a.jmp(leave)
         a.bind(exitAtPC)
         a.mov(.at(.rbp, pc), .r12)
-        a.bind(exitHandled)
+        a.mov(.at(.rbp, budget), .r15)
+        a.bind(exitHandled)   // a helper has stored the pc and the budget
         a.mov(.rax, imm: 1)
         a.bind(leave)
         a.leaveHostFrame(frame)
@@ -93,9 +99,10 @@ struct RuntimeStubs {
         a.shr(.rax, by: 12)
         a.movzx(.rcx, .rax, from: .byte)          // set index: vpn & 255
         a.shl(.rcx, by: 4, .dword)
-        a.cmp(.rax, .at(.r15, index: .rcx))
+        a.mov(.rdx, .at(.rbp, fetchSet))
+        a.cmp(.rax, .at(.rdx, index: .rcx))
         a.j(.ne, miss, .near)
-        a.mov(.rax, .at(.r15, index: .rcx, 8))
+        a.mov(.rax, .at(.rdx, index: .rcx, 8))
         a.add(.rax, .r12)                         // host address of the instruction
         a.mov(.rcx, .rax)
         a.shr(.rcx, by: 1)

@@ -52,6 +52,24 @@ final class SelfModifyingCodeTests: XCTestCase {
         XCTAssertEqual(m.hart.register(5), 101, "the rewritten instruction ran in the same slice")
     }
 
+    /// A device (DMA) writing over decoded code: no hart store saw it, so the machine reports it
+    /// (`GuestMemory.noteDeviceWrite` -> `invalidate(physical:length:)`) and the new code runs.
+    func testDeviceWriteOverDecodedCode() {
+        m.load([original, Asm.jal(0, 0)])
+        _ = m.hart.run(budget: 1)
+        XCTAssertEqual(m.hart.register(5), 1)
+        let before = m.code.invalidations
+        m.memory.store(base, replacement)   // behind the hart's back, as DMA is
+        m.code.invalidate(physical: base, length: 4)
+        XCTAssertEqual(m.code.invalidations, before + 1)
+        m.code.invalidate(physical: base + 0x20_0000, length: 4096)   // a page with no code: nothing to drop
+        XCTAssertEqual(m.code.invalidations, before + 1)
+        m.hart.pc = base
+        m.hart.flushTranslations()
+        _ = m.hart.run(budget: 1)
+        XCTAssertEqual(m.hart.register(5), 101)
+    }
+
     /// Every way of writing memory: each variant overwrites the `original` at `target`.
     func testEveryKindOfStoreInvalidates() {
         let target = base + 0x1000

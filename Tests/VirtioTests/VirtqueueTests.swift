@@ -42,6 +42,17 @@ final class VirtqueueTests: XCTestCase {
         XCTAssertEqual(driver.status & StatusBit.needsReset, 0)
     }
 
+    /// Device writes are reported to guest memory's observer (which drops decoded and
+    /// translated code there): exactly the writable buffers, never the readable ones.
+    func testDeviceWritesAreReportedToTheMemoryObserver() {
+        var reported: [(UInt64, UInt64)] = []
+        driver.memory.deviceWriteObserver = { reported.append(($0, $1)) }
+        let chain = buffers([(16, false), (512, true), (1, true)])
+        driver.addChain(chain)
+        XCTAssertEqual(reported.map(\.0), [chain[1].address, chain[2].address])
+        XCTAssertEqual(reported.map(\.1), [512, 1])
+    }
+
     func testIndirectTable() {
         let chain = buffers([(16, false), (4096, true), (1, true)])
         driver.addChain(chain, indirect: true)
