@@ -136,7 +136,8 @@ extension BlockTranslator {
         a.bind(resume)
         coldPaths.append { t in
             t.a.bind(interpret)
-            t.emitInterpreterCallWithEmptyCache(instruction, unexecutedAfter: unexecutedAfter, endsBlock: false)
+            t.emitInstructionHelperCall(t.targets.helpers.interpret, instruction, unexecutedAfter: unexecutedAfter,
+                                        endsBlock: false)
             t.a.jmp(resume, .near)
         }
     }

@@ -60,6 +60,29 @@ extension BlockTranslator {
         a.j(.ne, slow, .near)
     }
 
+    /// Cold code for a load or store that left the fast path with the address in rdx: writes
+    /// back the register cache `state` of the branch, calls helper(context, va, ...) with the
+    /// rest of the `arguments` (rdx and on), leaves the block if it says so, else reloads
+    /// `state` and resumes the hot path.
+    private mutating func emitSlowPath(_ slow: Label, resume: Label, state: RegisterCache, helper: UInt64,
+                                       arguments: @escaping (inout BlockTranslator) -> Void,
+                                       afterwards: @escaping (inout BlockTranslator) -> Void) {
+        coldPaths.append { t in
+            t.a.bind(slow)
+            t.emitWriteBack(state)
+            t.syncBudget()
+            t.a.mov(.rsi, .rdx)
+            t.a.mov(.rdi, .rbp)
+            arguments(&t)
+            t.a.call(absolute: helper)
+            t.a.test(.rax, .rax, .dword)
+            t.a.j(.ne, to: t.targets.stubs.exitHandled, codeBase: t.base)
+            t.emitReload(state)
+            afterwards(&t)
+            t.a.jmp(resume, .near)
+        }
+    }
+
     /// rdx = guest register rs1 + the immediate.
     private mutating func effectiveAddress(_ d: DecodedInstruction) {
         loadGuest(.rdx, d.rs1)
@@ -89,22 +112,11 @@ extension BlockTranslator {
         let offset = instruction.offset
         let helper = targets.helpers.load
         let rd = d.rd
-        coldPaths.append { t in
-            // helper(context, va, packed, pc) writes the register file; rax takes the result.
-            t.a.bind(slow)
-            t.emitWriteBack(state)
-            t.syncBudget()
-            t.a.mov(.rsi, .rdx)
-            t.a.mov(.rdi, .rbp)
+        // helper(context, va, packed, pc) writes the register file; rax takes the result.
+        emitSlowPath(slow, resume: resume, state: state, helper: helper, arguments: { t in
             t.a.mov(.rdx, imm: Int64(packed))
             t.guestPC(.rcx, plus: offset)
-            t.a.call(absolute: helper)
-            t.a.test(.rax, .rax, .dword)
-            t.a.j(.ne, to: t.targets.stubs.exitHandled, codeBase: t.base)
-            t.emitReload(state)
-            t.a.mov(.rax, Self.reg(rd))
-            t.a.jmp(resume, .near)
-        }
+        }, afterwards: { t in t.a.mov(.rax, Self.reg(rd)) })
     }
 
     mutating func emitStore(_ instruction: Instruction, unexecutedAfter: Int) {
@@ -130,21 +142,11 @@ extension BlockTranslator {
         let offset = instruction.offset
         let helper = targets.helpers.store
         let rs2 = d.rs2
-        coldPaths.append { t in
-            // helper(context, va, value, packed, pc)
-            t.a.bind(slow)
-            t.emitWriteBack(state)
-            t.syncBudget()
-            t.a.mov(.rsi, .rdx)
-            t.a.mov(.rdi, .rbp)
+        // helper(context, va, value, packed, pc)
+        emitSlowPath(slow, resume: resume, state: state, helper: helper, arguments: { t in
             t.a.mov(.rdx, Self.reg(rs2))
             t.a.mov(.rcx, imm: Int64(packed))
             t.guestPC(.r8, plus: offset)
-            t.a.call(absolute: helper)
-            t.a.test(.rax, .rax, .dword)
-            t.a.j(.ne, to: t.targets.stubs.exitHandled, codeBase: t.base)
-            t.emitReload(state)
-            t.a.jmp(resume, .near)
-        }
+        }, afterwards: { _ in })
     }
 }

@@ -229,35 +229,26 @@ struct BlockTranslator {
     /// Calls the interpreter for one instruction: helper(context, pc, decoded bits, packed).
     mutating func emitInterpreterCall(_ instruction: Instruction, unexecutedAfter: Int, endsBlock: Bool) {
         flushCache()
-        emitInterpreterCallWithEmptyCache(instruction, unexecutedAfter: unexecutedAfter, endsBlock: endsBlock)
-    }
-
-    /// The call itself, where no guest register is cached (cold paths that flushed already).
-    mutating func emitInterpreterCallWithEmptyCache(_ instruction: Instruction, unexecutedAfter: Int, endsBlock: Bool) {
-        syncBudget()
-        a.mov(.rdi, .rbp)
-        guestPC(.rsi, plus: instruction.offset)
-        a.movabs(.rdx, imm: instruction.decoded.bits)
-        a.mov(.rcx, imm: Int64(HelperArguments.pack(unexecutedAfter: unexecutedAfter, endsBlock: endsBlock)))
-        a.call(absolute: targets.helpers.interpret)
-        if endsBlock {
-            a.jmp(to: targets.stubs.exitHandled, codeBase: base)
-        } else {
-            a.test(.rax, .rax, .dword)
-            a.j(.ne, to: targets.stubs.exitHandled, codeBase: base)
-        }
+        emitInstructionHelperCall(targets.helpers.interpret, instruction, unexecutedAfter: unexecutedAfter, endsBlock: endsBlock)
     }
 
     /// Calls the VMM for a sensitive guest-kernel instruction: callout(context, pc, decoded
     /// bits, packed). The VMM leaves the hart where the guest continues.
     mutating func emitVMMCallout(_ instruction: Instruction, unexecutedAfter: Int, endsBlock: Bool) {
         flushCache()
+        emitInstructionHelperCall(targets.helpers.vmmCallout, instruction, unexecutedAfter: unexecutedAfter, endsBlock: endsBlock)
+    }
+
+    /// helper(context, pc, decoded bits, packed) for one instruction, where no guest register
+    /// is cached; leaves the block when the helper says so (always, with `endsBlock`).
+    mutating func emitInstructionHelperCall(_ helper: UInt64, _ instruction: Instruction, unexecutedAfter: Int,
+                                            endsBlock: Bool) {
         syncBudget()
         a.mov(.rdi, .rbp)
         guestPC(.rsi, plus: instruction.offset)
         a.movabs(.rdx, imm: instruction.decoded.bits)
         a.mov(.rcx, imm: Int64(HelperArguments.pack(unexecutedAfter: unexecutedAfter, endsBlock: endsBlock)))
-        a.call(absolute: targets.helpers.vmmCallout)
+        a.call(absolute: helper)
         if endsBlock {
             a.jmp(to: targets.stubs.exitHandled, codeBase: base)
         } else {

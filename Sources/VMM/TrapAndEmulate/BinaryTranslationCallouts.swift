@@ -27,26 +27,7 @@ extension TrapAndEmulateVMM: BinaryTranslationMonitor {
             accounting.inCallout = false
             accounting.ticks &+= trapeze_cycle_counter() &- started
         }
-        switch d.op {
-        case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
-            emulateCSRInstruction(vcpu, d)
-        case .sret:
-            count(.sret)
-            emulateSret(vcpu)
-        case .wfi:
-            count(.wfi)
-            emulateWfi(vcpu)
-        case .sfenceVMA:
-            count(.sfenceVMA)
-            shadow.resyncAll()
-            hart.pc &+= 4
-        case .ecall:
-            count(.hypercall)
-            hypercall(vcpu)
-        default:
-            count(.reflectedException)
-            reflect(vcpu, cause: ExceptionCause.illegalInstruction.rawValue, tval: 0)
-        }
+        emulateSensitive(d, on: vcpu, tval: 0)
     }
 
     public func resolveMemoryFault(_ hart: Hart, _ e: Exception) {

@@ -35,6 +35,13 @@ extension TrapAndEmulateVMM {
     /// or a truly illegal one (or an FP instruction with the guest's FPU off) to reflect.
     func emulatePrivilegedInstruction(_ vcpu: VirtualCPU, tval: UInt64) {
         guard let d = fetchInstruction(vcpu) else { return }
+        emulateSensitive(d, on: vcpu, tval: tval)
+    }
+
+    /// Emulates the guest kernel's sensitive instruction `d` at the hart's pc: after its trap
+    /// (`--virt trap`), or called from translated code (`--virt bt`). Anything else is
+    /// reflected as an illegal instruction with `tval`.
+    func emulateSensitive(_ d: DecodedInstruction, on vcpu: VirtualCPU, tval: UInt64) {
         switch d.op {
         case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
             emulateCSRInstruction(vcpu, d)
@@ -51,6 +58,10 @@ extension TrapAndEmulateVMM {
             count(.sfenceVMA)
             shadow.resyncAll()
             vcpu.hart.pc &+= 4
+        case .ecall:
+            // Reached only from bt callouts: the trap path sees an ecall as its own cause.
+            count(.hypercall)
+            hypercall(vcpu)
         default:
             count(.reflectedException)
             reflect(vcpu, cause: ExceptionCause.illegalInstruction.rawValue, tval: tval)
