@@ -19,8 +19,11 @@ extension BlockTranslator {
     static func hasInlineFloat(_ d: DecodedInstruction) -> Bool {
         let roundsToNearest = d.rm == 0 || d.rm == 7
         switch d.op {
-        case .fld, .fsd, .flw, .fsw, .fsgnjD, .fsgnjnD, .fsgnjxD, .fmvXD, .fmvDX, .feqD, .fltD, .fleD, .fcvtDW:
+        case .fld, .fsd, .flw, .fsw, .fsgnjD, .fsgnjnD, .fsgnjxD, .fmvXD, .fmvDX, .feqD, .fltD, .fleD:
             return true
+        case .fcvtDW:
+            // Exact in every mode, but a reserved mode (5, 6) must still raise illegal-instruction.
+            return d.rm <= 4 || d.rm == 7
         case .faddD, .fsubD, .fmulD, .fdivD, .fsqrtD, .fcvtDL:
             return roundsToNearest
         case .fcvtWD, .fcvtLD:

@@ -121,7 +121,9 @@ public final class JITEngine: ExecutionEngine {
                 // Flags raised by inline floating point since the last helper call.
                 let flags = trapeze_host_fp_take_flags()
                 if flags != 0 { hart.accrueFloatFlags(flags) }
-                if found == 0 { resolveMiss(hart, context) }
+                // With the budget spent, the next block's fetch (a walk that may set A bits) waits
+                // for the next slice, as the interpreter's would.
+                if found == 0 && context.pointee.budget > 0 { resolveMiss(hart, context) }
             }
             if hart.mustEndSlice || hart.runState != .running { break }
         }
