@@ -33,19 +33,21 @@ extension BlockTranslator {
 
     /// The TLB probe of `set` for the address in `va`: jumps to `slow` on a miss or when the
     /// access would cross the page; leaves rax = host address. Uses rax and rcx.
+    ///
+    /// The entry is the one of the first byte's page, but it is compared with the *last* byte's
+    /// page number: an access that crosses into the next page cannot match (that page's entry
+    /// would sit at the next index), so one compare checks both, as QEMU's fast path does.
     mutating func probeTLB(_ set: GPR, va: GPR, bytes: Int, slow: Label) {
         a.mov(.rax, va)
         a.shr(.rax, by: 12)
         a.movzx(.rcx, .rax, from: .byte)
         a.shl(.rcx, by: 4, .dword)
+        if bytes > 1 {
+            a.lea(.rax, .at(va, Int32(bytes - 1)))
+            a.shr(.rax, by: 12)
+        }
         a.cmp(.rax, .at(set, index: .rcx))
         a.j(.ne, slow, .near)
-        if bytes > 1 {
-            a.mov(.rax, va, .dword)
-            a.and(.rax, imm: 0xfff, .dword)
-            a.cmp(.rax, imm: Int32(4096 - bytes), .dword)
-            a.j(.a, slow, .near)
-        }
         a.mov(.rax, .at(set, index: .rcx, 8))
         a.add(.rax, va)
     }
