@@ -39,6 +39,12 @@ guest_tree_list() {
     for prog in "${ART[bench]}"/bin/*; do
         echo "file /bin/$(basename "$prog") $prog 0755 0 0"
     done
+    # Test kernel modules (lib/kernel.sh): insmod /lib/modules/NAME.ko.
+    echo "dir /lib 0755 0 0"
+    echo "dir /lib/modules 0755 0 0"
+    for module in "${ART[kernel]}"/modules/*.ko; do
+        echo "file /lib/modules/$(basename "$module") $module 0644 0 0"
+    done
     echo "file $init_path $GUESTS_DIR/rootfs/init 0755 0 0"
     echo "file /etc/passwd $GUESTS_DIR/rootfs/passwd 0644 0 0"
     echo "file /etc/group $GUESTS_DIR/rootfs/group 0644 0 0"

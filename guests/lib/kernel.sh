@@ -8,7 +8,7 @@ KERNEL_FRAGMENT=$GUESTS_DIR/linux/trapeze.config
 kernel_deps() { :; }
 
 kernel_recipe() {
-    recipe_files "$GUESTS_DIR/lib/common.sh" "$GUESTS_DIR/lib/kernel.sh" "$KERNEL_FRAGMENT"
+    recipe_files "$GUESTS_DIR/lib/common.sh" "$GUESTS_DIR/lib/kernel.sh" "$KERNEL_FRAGMENT" "$GUESTS_DIR"/linux/smc-module/*
     echo "pkg $KERNEL_SRC_PKG $(pkg_version "$KERNEL_SRC_PKG")"
     cross_cc_id
 }
@@ -55,6 +55,15 @@ kernel_build() {
     # initramfs; initramfs.sh uses it to make device nodes without root.
     [[ -x $src/usr/gen_init_cpio ]] ||
         run_logged "$logfile" "kernel: build gen_init_cpio" make -C "$src" usr/gen_init_cpio
+
+    # The test modules (guests/linux/smc-module), built out of tree in a copy so that the
+    # repository stays clean; `make modules` first writes the Module.symvers they link against.
+    log "kernel: compiling the test modules"
+    run_logged "$logfile" "kernel: make modules" make -C "$src" -j"$JOBS" modules
+    cp -r "$GUESTS_DIR/linux/smc-module" "$1/smc-module"
+    run_logged "$logfile" "kernel: make M=smc-module" make -C "$src" M="$1/smc-module" modules
+    mkdir "$out/modules"
+    cp "$1"/smc-module/*.ko "$out/modules/"
 
     cp "$src/arch/riscv/boot/Image" "$src/vmlinux" "$src/System.map" "$out/"
     cp "$src/.config" "$out/config"

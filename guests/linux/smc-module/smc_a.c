@@ -1,0 +1,2 @@
+#define SMC_VALUE 11
+#include "smc-module.c"

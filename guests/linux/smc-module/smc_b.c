@@ -1,0 +1,2 @@
+#define SMC_VALUE 22
+#include "smc-module.c"
