@@ -30,11 +30,13 @@ let package = Package(
             name: "trapeze",
             dependencies: ["Machine", "VMM", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "RISCVTests", dependencies: ["RISCV", "Devices", "GuestMemory", "CShims"], exclude: ["fpref"]),
+        // Instruction encoders shared by the unit tests of the hart and of the JIT.
+        .target(name: "RV64Encoding", path: "Tests/Support/RV64Encoding"),
+        .testTarget(name: "RISCVTests", dependencies: ["RISCV", "Devices", "GuestMemory", "CShims", "RV64Encoding"], exclude: ["fpref"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "GuestMemory"]),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Devices", "GuestMemory"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "VMM", "RISCV", "Devices", "GuestMemory"]),
-        .testTarget(name: "JITTests", dependencies: ["JIT", "RISCV", "Devices", "GuestMemory"]),
+        .testTarget(name: "JITTests", dependencies: ["JIT", "RISCV", "Devices", "GuestMemory", "RV64Encoding"]),
         .testTarget(name: "VMMTests", dependencies: ["VMM", "RISCV", "GuestMemory"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]

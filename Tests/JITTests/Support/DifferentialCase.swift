@@ -1,3 +1,4 @@
+@_exported import RV64Encoding
 import GuestMemory
 @testable import RISCV
 
@@ -140,7 +141,7 @@ enum TrapHandlers {
             b.emit(ProgramInstruction(size: 4, text: text, target: label) { Asm.b(f3, rs1, rs2, $0) })
         }
         let interrupt = b.newLabel()
-        b.word(Asm.csr(2, 31, cause, 0), "csrr x31, cause")
+        b.word(Asm.csrOp(2, 31, cause, 0), "csrr x31, cause")
         branch(Asm.blt, 31, 0, interrupt, "bltz x31, interrupt")
         b.word(Asm.addi(30, 0, 12), "li x30, 12")
         branch(Asm.beq, 31, 30, halt, "beq x31, x30, halt        # instruction page fault")
@@ -148,7 +149,7 @@ enum TrapHandlers {
         branch(Asm.bltu, 31, 30, halt, "bltu x31, x30, halt       # misaligned or access-faulting fetch")
         b.word(Asm.addi(30, 0, 20), "li x30, 20")
         branch(Asm.beq, 31, 30, halt, "beq x31, x30, halt        # instruction guest-page fault")
-        b.word(Asm.csr(2, 31, epc, 0), "csrr x31, epc")
+        b.word(Asm.csrOp(2, 31, epc, 0), "csrr x31, epc")
         let anchor = base + UInt64(ProgramBuilder.bytes(b.pieces))
         b.word(Asm.auipc(30, 0), "auipc x30, 0")
         b.word(Asm.ld(30, 30, Int64(GuestLayout.haltSlot - anchor)), "ld x30, haltSlot")
@@ -160,17 +161,17 @@ enum TrapHandlers {
         branch(Asm.bne, 30, 0, advanced, "bnez x30, advanced        # compressed")
         b.word(Asm.addi(31, 31, 2), "addi x31, x31, 2")
         b.bind(advanced)
-        b.word(Asm.csr(1, 0, epc, 31), "csrw epc, x31")
+        b.word(Asm.csrOp(1, 0, epc, 31), "csrw epc, x31")
         b.word(supervisor ? Asm.sret : Asm.mret, supervisor ? "sret" : "mret")
         b.bind(interrupt)
         // Software-pending bits (SSIP, STIP, SEIP) set by the program: clear, return to the
         // interrupted instruction.
         b.word(Asm.addi(30, 0, 0x222), "li x30, 0x222")
-        b.word(Asm.csr(3, 0, supervisor ? CSR.sip : CSR.mip, 30), "csrc ip, x30")
+        b.word(Asm.csrOp(3, 0, supervisor ? CSR.sip : CSR.mip, 30), "csrc ip, x30")
         b.word(supervisor ? Asm.sret : Asm.mret, supervisor ? "sret" : "mret")
         b.bind(halt)
         // No interrupt may wake the WFI.
-        b.word(Asm.csr(1, 0, supervisor ? CSR.sie : CSR.mie, 0), "csrw ie, x0")
+        b.word(Asm.csrOp(1, 0, supervisor ? CSR.sie : CSR.mie, 0), "csrw ie, x0")
         b.word(Asm.wfi, "wfi")
         b.emit(ProgramInstruction(size: 4, text: "j halt", target: halt) { Asm.jal(0, $0) })
         return AssembledProgram(b.pieces, at: base)

@@ -100,14 +100,14 @@ extension ProgramGenerator {
             let f3 = UInt32(rng.pick([1, 2, 3, 5, 6, 7]))
             let operand = f3 >= 5 ? rng.below(32) : source()
             let mnemonic = ["", "csrrw", "csrrs", "csrrc", "", "csrrwi", "csrrsi", "csrrci"][Int(f3)]
-            b.word(Asm.csr(f3, rd, csr, operand), "\(mnemonic) x\(rd), \(name), \(f3 >= 5 ? "" : "x")\(operand)")
+            b.word(Asm.csrOp(f3, rd, csr, operand), "\(mnemonic) x\(rd), \(name), \(f3 >= 5 ? "" : "x")\(operand)")
         case 5..<8:
             let (csr, name) = rng.pick(Self.readOnlyCSRs)
             // A write to a read-only number (bits 11:10 = 3) is illegal even from M-mode.
             if csr >> 10 == 3 && rng.chance(10) {
-                b.word(Asm.csr(1, rd, csr, source()), "csrrw x\(rd), \(name), ... (illegal)")
+                b.word(Asm.csrOp(1, rd, csr, source()), "csrrw x\(rd), \(name), ... (illegal)")
             } else {
-                b.word(Asm.csr(2, rd, csr, 0), "csrr x\(rd), \(name)")
+                b.word(Asm.csrOp(2, rd, csr, 0), "csrr x\(rd), \(name)")
             }
         case 8:
             // Status bits that change FP enablement or translation permissions.
@@ -118,13 +118,13 @@ extension ProgramGenerator {
             loadImmediate(t, mask)
             let set = rng.chance(60)
             let csr = privilege == .machine && rng.chance(70) ? CSR.mstatus : CSR.sstatus
-            b.word(Asm.csr(set ? 2 : 3, rd, csr, t), "csrr\(set ? "s" : "c") x\(rd), \(csr == CSR.mstatus ? "mstatus" : "sstatus"), x\(t)  # \(name)")
+            b.word(Asm.csrOp(set ? 2 : 3, rd, csr, t), "csrr\(set ? "s" : "c") x\(rd), \(csr == CSR.mstatus ? "mstatus" : "sstatus"), x\(t)  # \(name)")
         default:
             // satp rewritten with its own value (a TLB flush), or sfence.vma.
             if rng.chance(50) {
                 let t = scratch()
-                b.word(Asm.csr(2, t, CSR.satp, 0), "csrr x\(t), satp")
-                b.word(Asm.csr(1, 0, CSR.satp, t), "csrw satp, x\(t)")
+                b.word(Asm.csrOp(2, t, CSR.satp, 0), "csrr x\(t), satp")
+                b.word(Asm.csrOp(1, 0, CSR.satp, t), "csrw satp, x\(t)")
             } else {
                 let rs1 = rng.chance(50) ? 0 : source(), rs2 = rng.chance(50) ? 0 : source()
                 b.word(Asm.sfenceVMA(rs1, rs2), "sfence.vma x\(rs1), x\(rs2)")
@@ -170,15 +170,15 @@ extension ProgramGenerator {
         let bit = rng.pick([UInt64(0x2), 0x20, 0x200])
         loadImmediate(t, bit)
         var steps: [ProgramInstruction] = [
-            .word(Asm.csr(2, 0, CSR.mip, t), "csrs mip, x\(t)"),
-            .word(Asm.csr(2, 0, CSR.mie, t), "csrs mie, x\(t)"),
-            .word(Asm.csr(6, 0, CSR.mstatus, 8), "csrsi mstatus, MIE"),
+            .word(Asm.csrOp(2, 0, CSR.mip, t), "csrs mip, x\(t)"),
+            .word(Asm.csrOp(2, 0, CSR.mie, t), "csrs mie, x\(t)"),
+            .word(Asm.csrOp(6, 0, CSR.mstatus, 8), "csrsi mstatus, MIE"),
         ]
         while !steps.isEmpty {
             b.emit(steps.remove(at: rng.below(steps.count)))
             if rng.chance(30) { b.emit(aluInstruction()) }
         }
-        if rng.chance(30) { b.word(Asm.csr(7, 0, CSR.mstatus, 8), "csrci mstatus, MIE") }
+        if rng.chance(30) { b.word(Asm.csrOp(7, 0, CSR.mstatus, 8), "csrci mstatus, MIE") }
     }
 
     /// HLV/HLVX/HSV with vsatp and hgatp bare: a load or store at the same address from M or S,

@@ -283,7 +283,7 @@ struct ProgramGenerator {
             let amount = shamt(Int(op.shamtBits))
             return .word(Asm.shift(op, rd, rs1, amount), "\(name) x\(rd), x\(rs1), \(amount)")
         default:
-            if rng.chance(15) { return .word(Asm.r(Asm.zexth, rd, rs1, 0), "zext.h x\(rd), x\(rs1)") }
+            if rng.chance(15) { return .word(Asm.zexth(rd, rs1), "zext.h x\(rd), x\(rs1)") }
             let (imm, opcode, f3, name) = rng.pick(Self.unaryOps)
             return .word(Asm.unary(imm, rd, rs1, opcode: opcode, f3: f3), "\(name) x\(rd), x\(rs1)")
         }
