@@ -38,9 +38,12 @@ private func hart(of context: ContextPointer) -> Hart {
 }
 
 /// Entering a helper: flags that inline floating point raised so far become the guest's
-/// (before the interpreter reads fflags or its own FP code clears the host's flags).
+/// (before the interpreter reads fflags or its own FP code clears the host's flags). Without
+/// `floatReady` no inline floating point runs until translated code returns to Swift (and the
+/// trampoline starts the next run with clear flags), so there is nothing to do.
 @inline(__always)
-private func enterHelper(_ hart: Hart) {
+private func enterHelper(_ context: ContextPointer, _ hart: Hart) {
+    guard context.pointee.floatReady != 0 else { return }
     let flags = trapeze_host_fp_take_flags()
     if flags != 0 { hart.accrueFloatFlags(flags) }
 }
@@ -48,7 +51,8 @@ private func enterHelper(_ hart: Hart) {
 /// Leaving a helper: host code it ran (the interpreter's FP, device models) must not leave
 /// flags for inline code to be blamed for.
 @inline(__always)
-private func leaveHelper() {
+private func leaveHelper(_ context: ContextPointer) {
+    guard context.pointee.floatReady != 0 else { return }
     trapeze_host_fp_clear_flags()
 }
 
@@ -115,8 +119,8 @@ private func retiredBefore(_ context: ContextPointer, unexecutedAfter: Int) -> I
 private let interpretHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64) -> UInt64 = { raw, pc, bits, packed in
     let context = typed(raw)
     let hart = hart(of: context)
-    enterHelper(hart)
-    defer { leaveHelper() }
+    enterHelper(context, hart)
+    defer { leaveHelper(context) }
     let unexecutedAfter = Int(packed & 0xffff)
     let endsBlock = packed & (1 << 16) != 0
     let d = DecodedInstruction(bits: bits)
@@ -150,8 +154,8 @@ private let interpretHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64)
 private let loadHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64) -> UInt64 = { raw, va, packed, pc in
     let context = typed(raw)
     let hart = hart(of: context)
-    enterHelper(hart)
-    defer { leaveHelper() }
+    enterHelper(context, hart)
+    defer { leaveHelper(context) }
     engine(of: context).statistics.memoryCallouts &+= 1
     let rd = Int(packed & 0x3f)
     let size = Int((packed >> 8) & 0xf)
@@ -182,8 +186,8 @@ private let loadHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64) -> U
 private let storeHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64, UInt64) -> UInt64 = { raw, va, value, packed, pc in
     let context = typed(raw)
     let hart = hart(of: context)
-    enterHelper(hart)
-    defer { leaveHelper() }
+    enterHelper(context, hart)
+    defer { leaveHelper(context) }
     engine(of: context).statistics.memoryCallouts &+= 1
     let size = Int((packed >> 8) & 0xf)
     let length: UInt64 = packed & (1 << 13) != 0 ? 2 : 4
@@ -221,8 +225,8 @@ private let bitManipulationHelper: @convention(c) (UInt64, UInt64, UInt64, UInt6
 private let vmmCalloutHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64) -> UInt64 = { raw, pc, bits, packed in
     let context = typed(raw)
     let hart = hart(of: context)
-    enterHelper(hart)
-    defer { leaveHelper() }
+    enterHelper(context, hart)
+    defer { leaveHelper(context) }
     engine(of: context).statistics.sensitiveCallouts &+= 1
     let d = DecodedInstruction(bits: bits)
     let unexecutedAfter = Int(packed & 0xffff)

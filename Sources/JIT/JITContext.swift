@@ -17,6 +17,9 @@ struct JITContext {
     var chainSite: UInt64 = 0
     /// The hart's jump cache: `JumpCache.entries` pairs of (host code address, block entry).
     var jumpCache: UnsafeMutableRawPointer
+    /// The hart's jump caches of each flavor (JITEngine.flavors): `jumpCache` is one of them.
+    var plainJumpCache: UnsafeMutableRawPointer
+    var kernelJumpCache: UnsafeMutableRawPointer
     /// The guest register file x0...x31 (+ the x0-destination scratch slot).
     var registers: UnsafeMutableRawPointer
     /// The hart's soft-TLB sets for fetch, load and store.

@@ -39,8 +39,7 @@ public final class JITEngine: ExecutionEngine {
 
     /// One context per hart (by hart id), and per hart one jump cache per flavor.
     var contexts: [Int: UnsafeMutablePointer<JITContext>] = [:]
-    var jumpCachesByHart: [Int: [UnsafeMutablePointer<UInt64>]] = [:]
-    var jumpCaches: [UnsafeMutablePointer<UInt64>] { jumpCachesByHart.values.flatMap { $0 } }
+    var jumpCaches: [UnsafeMutablePointer<UInt64>] = []
 
     public init(memory: GuestMemory, code: DecodedCodeCache, codeBytes: Int = JITEngine.defaultCodeBytes) throws {
         self.memory = memory
@@ -79,12 +78,14 @@ public final class JITEngine: ExecutionEngine {
             cache.initialize(repeating: 0, count: 2 * JumpCache.entries)
             return cache
         }
-        jumpCachesByHart[hart.id] = caches
+        jumpCaches += caches
         let cache = caches[0]
         let sets = hart.tlbSets
         let c = UnsafeMutablePointer<JITContext>.allocate(capacity: 1)
         c.initialize(to: JITContext(
             jumpCache: UnsafeMutableRawPointer(cache),
+            plainJumpCache: UnsafeMutableRawPointer(caches[0]),
+            kernelJumpCache: UnsafeMutableRawPointer(caches[1]),
             registers: UnsafeMutableRawPointer(hart.registerFile),
             fetchSet: sets.fetch, loadSet: sets.load, storeSet: sets.store,
             floatRegisters: UnsafeMutableRawPointer(hart.floatRegisterFile),
@@ -115,12 +116,14 @@ public final class JITEngine: ExecutionEngine {
                 context.pointee.floatReady = hart.floatingPointReadyForInlineUse ? 1 : 0
                 let flavor = hart.binaryTranslation?.runsGuestKernel(hart) == true ? 1 : 0
                 context.pointee.flavor = flavor
-                context.pointee.jumpCache = UnsafeMutableRawPointer(jumpCachesByHart[hart.id]![flavor])
+                context.pointee.jumpCache = flavor == 0 ? context.pointee.plainJumpCache : context.pointee.kernelJumpCache
                 let found = stubs.enter(UnsafeMutableRawPointer(context), hart.pc)
                 hart.pc = context.pointee.pc
                 // Flags raised by inline floating point since the last helper call.
-                let flags = trapeze_host_fp_take_flags()
-                if flags != 0 { hart.accrueFloatFlags(flags) }
+                if context.pointee.floatReady != 0 {
+                    let flags = trapeze_host_fp_take_flags()
+                    if flags != 0 { hart.accrueFloatFlags(flags) }
+                }
                 // With the budget spent, the next block's fetch (a walk that may set A bits) waits
                 // for the next slice, as the interpreter's would.
                 if found == 0 && context.pointee.budget > 0 { resolveMiss(hart, context) }
