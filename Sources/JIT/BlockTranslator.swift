@@ -103,6 +103,8 @@ struct BlockTranslator {
         let chainSites: [(field: Int, targetOffset: Int)]
         let instructionCount: Int
         let guestBytes: Int
+        /// The block loops to itself with its registers kept in host registers.
+        let keepsLoopInRegisters: Bool
     }
 
     /// Addresses translated code jumps and calls to.
@@ -123,6 +125,8 @@ struct BlockTranslator {
     var coldPaths: [(inout BlockTranslator) -> Void] = []
     /// Guest registers in host registers at the current point of the block.
     var cache = RegisterCache()
+    /// Where the next iteration of a self-looping block starts (BlockTranslator+Loop.swift).
+    var loopHead: Label
     var chainSites: [(field: Int, targetOffset: Int)] = []
 
     /// Collects the block at `pc` (whose page offset is `pc & 0xfff`) through the hart's fetch,
@@ -159,6 +163,7 @@ struct BlockTranslator {
         self.pageOffset = pageOffset
         self.base = base
         self.targets = targets
+        loopHead = a.makeLabel()
     }
 
     mutating func translate() -> Output {
@@ -167,10 +172,17 @@ struct BlockTranslator {
         a.test(.r15, .r15)
         a.j(.le, to: targets.stubs.exitAtPC, codeBase: base)
         a.sub(.r15, imm: Int32(n))
+        let loopRegisters = selfLoopRegisters()
+        if let loopRegisters { enterLoop(loopRegisters) }
 
         var ended = false
         for (i, instruction) in instructions.enumerated() {
             let unexecutedAfter = n - 1 - i
+            if loopRegisters != nil && i == n - 1 {
+                emitLoopBranch(instruction)
+                ended = true
+                break
+            }
             switch Self.role(of: instruction.decoded, rewritingSensitive: rewritingSensitive) {
             case .native:
                 emitNative(instruction, unexecutedAfter: unexecutedAfter)
@@ -202,7 +214,8 @@ struct BlockTranslator {
             for path in paths { path(&self) }
         }
         let guestBytes = instructions.last.map { $0.offset + $0.length } ?? 0
-        return Output(code: a.finish(), chainSites: chainSites, instructionCount: n, guestBytes: guestBytes)
+        return Output(code: a.finish(), chainSites: chainSites, instructionCount: n, guestBytes: guestBytes,
+                      keepsLoopInRegisters: loopRegisters != nil)
     }
 
     // MARK: Guest registers

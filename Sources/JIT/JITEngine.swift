@@ -232,6 +232,7 @@ public final class JITEngine: ExecutionEngine {
             chainSitesByPage[page, default: []].append(address)
         }
         statistics.blocksTranslated &+= 1
+        if output.keepsLoopInRegisters { statistics.loopBlocks &+= 1 }
         statistics.guestInstructionsTranslated &+= UInt64(output.instructionCount)
         statistics.hostCodeBytes &+= UInt64(output.code.count)
         return entry

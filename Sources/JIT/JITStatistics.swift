@@ -4,6 +4,9 @@ public struct JITStatistics: Sendable, Equatable, Codable {
     public var blocksTranslated: UInt64 = 0
     public var guestInstructionsTranslated: UInt64 = 0
     public var hostCodeBytes: UInt64 = 0
+    /// Blocks that loop to themselves and keep their guest registers in host registers
+    /// across iterations.
+    public var loopBlocks: UInt64 = 0
     /// Lookups Swift made when the dispatcher in translated code missed its jump cache, and
     /// how many found an already translated block (the rest were translated).
     public var lookups: UInt64 = 0

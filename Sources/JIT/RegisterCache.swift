@@ -9,8 +9,9 @@
 /// (cold code) writes back the state it branched from, calls its helper and reloads that state.
 struct RegisterCache {
     /// Host registers the cache may use: none is pinned, and none is a temporary of the
-    /// emitters (rax, rcx, rdx, r11).
-    static let hosts: [GPR] = [.r8, .r9, .r10, .rsi, .rdi]
+    /// emitters (rax, rcx, rdx). r11 is also the scratch of `call(absolute:)`, but every call
+    /// is preceded by a write-back and followed by a reload or an empty cache.
+    static let hosts: [GPR] = [.r8, .r9, .r10, .r11, .rsi, .rdi]
 
     private(set) var guest: [UInt8?] = Array(repeating: nil, count: hosts.count)
     private(set) var dirty: [Bool] = Array(repeating: false, count: hosts.count)

@@ -88,6 +88,7 @@ extension MachineStatistics {
             ("JIT blocks translated", String(format: "%llu (%.1f instructions each)", j.blocksTranslated, perBlock)),
             ("JIT host code", String(format: "%.1f KiB (%.1f bytes per instruction)", Double(j.hostCodeBytes) / 1024,
                                      j.guestInstructionsTranslated > 0 ? Double(j.hostCodeBytes) / Double(j.guestInstructionsTranslated) : 0)),
+            ("JIT loop blocks", "\(j.loopBlocks) (registers kept across iterations)"),
             ("JIT translation time", String(format: "%.3f s", Double(j.translationNanoseconds) / 1e9)),
             ("JIT lookups in Swift", String(format: "%llu (%.1f%% found a translated block)", j.lookups, hitRate)),
             ("JIT chained jumps", "\(j.chainedJumps)"),
