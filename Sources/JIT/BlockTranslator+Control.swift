@@ -30,15 +30,7 @@ extension BlockTranslator {
             a.mov(.r12, .rax)
             a.jmp(to: targets.stubs.dispatch, codeBase: base)
         default:
-            let condition: Condition
-            switch d.op {
-            case .beq: condition = .e
-            case .bne: condition = .ne
-            case .blt: condition = .l
-            case .bge: condition = .ge
-            case .bltu: condition = .b
-            default: condition = .ae
-            }
+            let condition = Self.branchCondition(d.op)
             let taken = a.makeLabel()
             loadGuest(.rax, d.rs1)
             let other = operand(d.rs2)
@@ -51,6 +43,18 @@ extension BlockTranslator {
             emitJump(toOffset: next)
             a.bind(taken)
             emitJump(toOffset: target)
+        }
+    }
+
+    /// The x86 condition that is true when the RISC-V branch `op` is taken, after cmp rs1, rs2.
+    static func branchCondition(_ op: Opcode) -> Condition {
+        switch op {
+        case .beq: return .e
+        case .bne: return .ne
+        case .blt: return .l
+        case .bge: return .ge
+        case .bltu: return .b
+        default: return .ae
         }
     }
 }

@@ -46,7 +46,7 @@ extension BlockTranslator {
         }
     }
 
-    /// Loads `registers` into the cache; returns the loop head to bind after it.
+    /// Loads `registers` into the cache and binds the loop head after those loads.
     mutating func enterLoop(_ registers: [UInt8]) {
         for r in registers { _ = operand(r) }
         a.bind(loopHead)
@@ -60,15 +60,7 @@ extension BlockTranslator {
     /// the not-taken side with the registers written back.
     mutating func emitLoopBranch(_ instruction: Instruction) {
         let d = instruction.decoded
-        let condition: Condition
-        switch d.op {
-        case .beq: condition = .e
-        case .bne: condition = .ne
-        case .blt: condition = .l
-        case .bge: condition = .ge
-        case .bltu: condition = .b
-        default: condition = .ae
-        }
+        let condition = Self.branchCondition(d.op)
         let again = a.makeLabel(), outOfBudget = a.makeLabel()
         loadGuest(.rax, d.rs1)
         switch operand(d.rs2) {
