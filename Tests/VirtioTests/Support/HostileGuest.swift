@@ -309,7 +309,14 @@ final class HostileGuest {
             var dataCount = 1 + random.next() % (block ? 4 : 3)
             var dataWritable = target.kind != .netTransmit
             if target.kind == .netTransmit {
-                buffers.append((Self.dataBase + random.next() % (dataSize - 12), 12, false))
+                // The 12-byte virtio-net header: three in four are valid (all zero: no offload
+                // asked for), so frames get past the header check and reach the TAP; the rest
+                // are whatever the data area holds, which the device must refuse.
+                let header = Self.dataBase + random.next() % (dataSize - 12)
+                if random.next() % 4 != 0 {
+                    for i in 0..<UInt64(VirtioNetHeader.length) { memory.store(header + i, UInt8(0)) }
+                }
+                buffers.append((header, 12, false))
             } else if target.kind == .netReceive {
                 dataCount = 0
                 let length: UInt32 = random.next() % 8 == 0 ? UInt32(1 + random.next() % 200) : 1526
