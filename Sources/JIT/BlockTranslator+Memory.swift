@@ -109,8 +109,8 @@ extension BlockTranslator {
         a.bind(resume)
         writeGuest(d.rd, from: .rax)
 
-        let packed = HelperArguments.packMemory(rd: d.rd, size: bytes, signed: signed, length: instruction.length,
-                                                unexecutedAfter: unexecutedAfter)
+        let packed = MemoryArguments(rd: d.rd, size: bytes, signed: signed, length: instruction.length,
+                                     unexecutedAfter: unexecutedAfter).packed
         let offset = instruction.offset
         let helper = targets.helpers.load
         let rd = d.rd
@@ -139,8 +139,8 @@ extension BlockTranslator {
         }
         a.bind(resume)
 
-        let packed = HelperArguments.packMemory(rd: 0, size: bytes, signed: false, length: instruction.length,
-                                                unexecutedAfter: unexecutedAfter)
+        let packed = MemoryArguments(rd: 0, size: bytes, signed: false, length: instruction.length,
+                                     unexecutedAfter: unexecutedAfter).packed
         let offset = instruction.offset
         let helper = targets.helpers.store
         let rs2 = d.rs2

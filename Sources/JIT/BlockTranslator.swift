@@ -260,7 +260,7 @@ struct BlockTranslator {
         a.mov(.rdi, .rbp)
         guestPC(.rsi, plus: instruction.offset)
         a.movabs(.rdx, imm: instruction.decoded.bits)
-        a.mov(.rcx, imm: Int64(HelperArguments.pack(unexecutedAfter: unexecutedAfter, endsBlock: endsBlock)))
+        a.mov(.rcx, imm: Int64(InstructionArguments(unexecutedAfter: unexecutedAfter, endsBlock: endsBlock).packed))
         a.call(absolute: helper)
         if endsBlock {
             a.jmp(to: targets.stubs.exitHandled, codeBase: base)
@@ -296,18 +296,5 @@ struct BlockTranslator {
             t.a.movabs(.rax, imm: t.base &+ UInt64(field))
             t.a.jmp(to: dispatchChained, codeBase: t.base)
         }
-    }
-}
-
-/// How translated code packs small arguments for helpers into one register.
-enum HelperArguments {
-    static func pack(unexecutedAfter: Int, endsBlock: Bool) -> UInt32 {
-        UInt32(unexecutedAfter) | (endsBlock ? 1 << 16 : 0)
-    }
-
-    /// Loads and stores: destination (loads), size, signedness and instruction length.
-    static func packMemory(rd: UInt8, size: Int, signed: Bool, length: Int, unexecutedAfter: Int) -> UInt32 {
-        UInt32(rd) | UInt32(size) << 8 | (signed ? 1 << 12 : 0) | (length == 2 ? 1 << 13 : 0)
-            | UInt32(unexecutedAfter) << 16
     }
 }

@@ -121,8 +121,8 @@ private let interpretHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64)
     let hart = hart(of: context)
     enterHelper(context, hart)
     defer { leaveHelper(context) }
-    let unexecutedAfter = Int(packed & 0xffff)
-    let endsBlock = packed & (1 << 16) != 0
+    let arguments = InstructionArguments(packed: packed)
+    let unexecutedAfter = arguments.unexecutedAfter, endsBlock = arguments.endsBlock
     let d = DecodedInstruction(bits: bits)
     let engine = engine(of: context)
     engine.statistics.interpreterCallouts &+= 1
@@ -157,11 +157,9 @@ private let loadHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64) -> U
     enterHelper(context, hart)
     defer { leaveHelper(context) }
     engine(of: context).statistics.memoryCallouts &+= 1
-    let rd = Int(packed & 0x3f)
-    let size = Int((packed >> 8) & 0xf)
-    let signed = packed & (1 << 12) != 0
-    let length: UInt64 = packed & (1 << 13) != 0 ? 2 : 4
-    let unexecutedAfter = Int(packed >> 16)
+    let arguments = MemoryArguments(packed: packed)
+    let rd = Int(arguments.rd), size = arguments.size, signed = arguments.signed
+    let length = UInt64(arguments.length), unexecutedAfter = arguments.unexecutedAfter
     func perform() throws(Exception) {
         var value = try hart.loadValue(va, size: size)
         if signed && size < 8 {
@@ -189,9 +187,8 @@ private let storeHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64, UIn
     enterHelper(context, hart)
     defer { leaveHelper(context) }
     engine(of: context).statistics.memoryCallouts &+= 1
-    let size = Int((packed >> 8) & 0xf)
-    let length: UInt64 = packed & (1 << 13) != 0 ? 2 : 4
-    let unexecutedAfter = Int(packed >> 16)
+    let arguments = MemoryArguments(packed: packed)
+    let size = arguments.size, length = UInt64(arguments.length), unexecutedAfter = arguments.unexecutedAfter
     let codeVersion = hart.code.invalidations
     func perform() throws(Exception) { try hart.storeValue(va, value, size: size) }
     do throws(Exception) {
@@ -229,8 +226,8 @@ private let vmmCalloutHelper: @convention(c) (RawContext, UInt64, UInt64, UInt64
     defer { leaveHelper(context) }
     engine(of: context).statistics.sensitiveCallouts &+= 1
     let d = DecodedInstruction(bits: bits)
-    let unexecutedAfter = Int(packed & 0xffff)
-    let endsBlock = packed & (1 << 16) != 0
+    let arguments = InstructionArguments(packed: packed)
+    let unexecutedAfter = arguments.unexecutedAfter, endsBlock = arguments.endsBlock
     hart.pc = pc
     hart.binaryTranslation?.emulateSensitiveInstruction(hart, d)
     if endsBlock || hart.mustLeaveTranslatedCode || hart.pc != pc &+ UInt64(d.length) {

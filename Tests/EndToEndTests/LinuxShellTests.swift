@@ -13,15 +13,21 @@ final class LinuxShellTests: EndToEndTestCase {
         let guest = try bootToShell(["--cpus", "2"])
         try checkShell(guest, harts: 2)
         try guest.shell("cat /sys/devices/system/cpu/online", prints: "0-1")
-        // Work on both harts at once: two busy loops in the background, both must finish.
-        let both = try guest.shell("seq 1 3000 | md5sum & seq 1 3000 | md5sum; wait")
-        XCTAssertEqual(both.components(separatedBy: "ee9762749fc5338b6c9b0948d14219c7").count - 1, 2,
-                       "both background and foreground pipelines print the md5 of `seq 1 3000`:\n\(both)")
+        try checkBothHartsWork(guest)
         try powerOff(guest)
     }
 }
 
 extension EndToEndTestCase {
+    /// Work on both harts at once: a pipeline in the background and one in the foreground, both
+    /// must finish and print the md5 of `seq 1 3000`.
+    func checkBothHartsWork(_ guest: GuestSession, file: StaticString = #filePath, line: UInt = #line) throws {
+        let both = try guest.shell("seq 1 3000 | md5sum & seq 1 3000 | md5sum; wait", file: file, line: line)
+        XCTAssertEqual(both.components(separatedBy: "ee9762749fc5338b6c9b0948d14219c7").count - 1, 2,
+                       "both background and foreground pipelines print the md5 of `seq 1 3000`:\n\(both)",
+                       file: file, line: line)
+    }
+
     /// Commands whose output proves user space really computes, does I/O and sees `harts` harts.
     func checkShell(_ guest: GuestSession, harts: Int, file: StaticString = #filePath, line: UInt = #line) throws {
         try guest.shell("echo $((6*7))", prints: "42", file: file, line: line)

@@ -7,7 +7,7 @@ import XCTest
 /// default, the interpreter in scripts/test's second pass), the new instructions must run.
 final class SelfModifyingCodeTests: EndToEndTestCase {
     func testRewrittenCodeRunsInEveryMode() throws {
-        for virt in [["bare"], ["trap"], VirtualizationTests.binaryTranslation, ["hw"], ["hw", "--mmu", "shadow"]] {
+        for virt in VirtualizationTests.everyMode {
             let program = try BareMetalPrograms.elf("self-modifying")
             let session = try launch(["run", "--virt"] + virt + ["--memory", "64M", "--kernel", program.path])
             let status = try session.waitForExit(timeout: 60)
