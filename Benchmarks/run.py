@@ -14,6 +14,8 @@ Emulators (all boot the same Image + initramfs.cpio.gz, 512M of RAM, N harts):
                    in RAM, the kernel starts in S-mode.
   trapeze-interp   the same with --exec interp: the pre-decoded interpreter, the
                    JIT's reference and fallback.
+  trapeze-inline-io  (not in the default) the JIT with --io inline: device host I/O
+                   on the harts' thread instead of the I/O thread.
   trapeze+opensbi  Trapeze with --firmware .../opensbi/generic/fw_jump.elf: OpenSBI
                    runs in M-mode first, like QEMU does (the like-for-like comparison).
   qemu+opensbi     qemu-system-riscv64 -M virt -bios default (QEMU's bundled OpenSBI),
@@ -104,6 +106,8 @@ def command_for(emu, opts, cmdline, disk=None, tap=None):
             cmd += ["--firmware", opts.firmware]
         if emu == "trapeze-interp":
             cmd += ["--exec", "interp"]
+        if emu == "trapeze-inline-io":
+            cmd += ["--io", "inline"]
         if disk:
             cmd += ["--disk", disk]
         if tap:
@@ -249,7 +253,8 @@ def main():
                     ",blk,net (blk and net are not in the default: block-device and network "
                     "benchmarks, see above)")
     ap.add_argument("--emulators", default="trapeze,trapeze-interp,trapeze+opensbi,qemu+opensbi",
-                    help="comma-separated subset of the default")
+                    help="comma-separated subset of the default, or trapeze-inline-io (the JIT with "
+                         "--io inline: device I/O on the harts' thread, to compare with the I/O thread)")
     ap.add_argument("--trapeze", default=os.path.join(REPO, ".build", "release", "trapeze"))
     ap.add_argument("--qemu", default="qemu-system-riscv64")
     ap.add_argument("--kernel", default=os.path.join(g, "Image"))
@@ -264,7 +269,7 @@ def main():
     emus = [e for e in opts.emulators.split(",") if e]
     cases = [c for c in opts.cases.split(",") if c]
     for e in emus:
-        if e not in ("trapeze", "trapeze-interp", "trapeze+opensbi", "qemu+opensbi"):
+        if e not in ("trapeze", "trapeze-interp", "trapeze-inline-io", "trapeze+opensbi", "qemu+opensbi"):
             ap.error(f"unknown emulator {e}")
     for c in cases:
         if c not in ("boot", "blk", "net") and c not in BENCHES:

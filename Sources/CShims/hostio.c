@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 int trapeze_getrandom(void *buffer, size_t length) {
     char *p = buffer;
@@ -37,4 +39,19 @@ int trapeze_punch_hole(int fd, uint64_t offset, uint64_t length) {
 
 int trapeze_zero_range(int fd, uint64_t offset, uint64_t length) {
     return allocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, offset, length);
+}
+
+int trapeze_event_create(void) {
+    return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+void trapeze_event_signal(int fd) {
+    uint64_t one = 1;
+    // EAGAIN only when the counter is near 2^64: it is readable then anyway.
+    while (write(fd, &one, sizeof one) < 0 && errno == EINTR) {}
+}
+
+void trapeze_event_drain(int fd) {
+    uint64_t count;
+    while (read(fd, &count, sizeof count) < 0 && errno == EINTR) {}
 }

@@ -23,13 +23,15 @@ public enum MachineExit: Equatable, Sendable {
 public enum MachineError: Error, CustomStringConvertible {
     case unhandledMachineTrap(hart: Int, cause: UInt64, pc: UInt64, tval: UInt64)
     case placement(String)
+    /// The host refused something the VM needs to run (a thread's eventfd).
+    case hostResource(String)
 
     public var description: String {
         switch self {
         case .unhandledMachineTrap(let hart, let cause, let pc, let tval):
             let kind = cause >> 63 != 0 ? "interrupt" : "exception"
             return "hart \(hart): guest took an M-mode \(kind) (cause \(cause & ~(1 << 63)), pc 0x\(String(pc, radix: 16)), tval 0x\(String(tval, radix: 16))) with no firmware to handle it; boot it with --firmware or check the kernel is an S-mode kernel"
-        case .placement(let message):
+        case .placement(let message), .hostResource(let message):
             return message
         }
     }
@@ -37,8 +39,9 @@ public enum MachineError: Error, CustomStringConvertible {
 
 /// A VM assembled from a `VMConfig`: QEMU virt board memory map, device tree, loaded images and
 /// harts. Harts are multiplexed deterministically on the calling thread (see `run()`); a single
-/// host thread keeps device state lock-free and makes runs reproducible, at the cost of guest
-/// SMP parallelism (these machines have 2 cores, one of which serves console input).
+/// host thread for the harts keeps device and guest state lock-free and makes runs reproducible,
+/// at the cost of guest SMP parallelism (these machines have 2 cores). The host I/O of disks and
+/// networks runs on the I/O thread (`IOThread`), which the harts' thread hands requests to.
 public final class Machine: PowerControl, SBIPlatform {
     public let config: VMConfig
     /// The guest's RAM: what devices, loaders and the SBI may touch.
@@ -60,6 +63,9 @@ public final class Machine: PowerControl, SBIPlatform {
     let virtioConsole: VirtioConsole?
     /// The `--net` devices: the run loop moves frames from their TAPs and sleeps on them.
     let networkDevices: [VirtioNet]
+    /// The devices whose host I/O runs on `ioThread` (disks and networks), with `--io thread`.
+    let offloadingDevices: [OffloadingDevice]
+    let ioThread: IOThread?
     let console: Console
     let code: DecodedCodeCache
     let panicDetector: PanicDetector
@@ -107,6 +113,13 @@ public final class Machine: PowerControl, SBIPlatform {
         let devices = try VirtioSlots.devices(for: config, consoleOutput: panicDetector)
         virtioConsole = devices.lazy.compactMap { $0 as? VirtioConsole }.first
         networkDevices = devices.compactMap { $0 as? VirtioNet }
+        if config.deviceIO == .thread {
+            offloadingDevices = devices.compactMap { $0 as? OffloadingDevice }
+            ioThread = offloadingDevices.isEmpty ? nil : try IOThread(devices: offloadingDevices)
+        } else {
+            offloadingDevices = []
+            ioThread = nil
+        }
         virtio = VirtioSlots.map(devices, on: bus, memory: memory, interrupts: plic)
         let syscon = Syscon(power: self)
         bus.map(syscon, at: VirtMemoryMap.test, length: VirtMemoryMap.testSize)

@@ -12,14 +12,23 @@ extension Machine {
     /// With several harts, a hart spinning on a lock or waiting for an IPI answer burns its whole
     /// slice before the hart it waits for runs, so slices are shorter (measured on a 2-hart boot).
     static let multiHartSliceLength = 5_000
+    /// How long the loop spins for a request in flight on the I/O thread before it sleeps, when
+    /// every hart waits: a 1 MiB write to the host's page cache takes about this long.
+    static let completionSpinNanoseconds: UInt64 = 1_000_000
 
     /// Runs the VM until the guest powers off, reboots or fails, or the user quits.
     ///
     /// Harts run in turn on this thread, each for a slice; between slices the loop updates the
-    /// timer lines, moves console input into the UART and flushes output. When every hart waits
-    /// (WFI or stopped), the thread sleeps in poll() until the next timer deadline or input.
+    /// timer lines, answers the device requests the I/O thread completed, moves console input
+    /// into the UART and flushes output. When every hart waits (WFI or stopped), the thread sleeps
+    /// in poll() until the next timer deadline, input, a frame or a completed request.
     public func run() throws -> MachineExit {
-        defer { console.flush() }
+        ioThread?.start()
+        defer {
+            // Writes the guest submitted reach the image before the VM is gone.
+            ioThread?.stop()
+            console.flush()
+        }
         let multiHart = harts.count > 1
         let slice = multiHart ? Self.multiHartSliceLength : Self.sliceLength
         // TRAPEZE_DEBUG_HARTS=1 prints every hart's state once a second: where a hung guest spins.
@@ -67,9 +76,13 @@ extension Machine {
         }
     }
 
-    /// Timer lines, console input into the console device (the UART or the virtio-console),
-    /// frames from the TAPs into the network devices, console output out.
+    /// Timer lines, requests the I/O thread completed back to their drivers, console input into
+    /// the console device (the UART or the virtio-console), frames from the TAPs into the network
+    /// devices, console output out.
     func serviceDevices() {
+        if let ioThread, ioThread.takeCompletions() {
+            for device in offloadingDevices { device.finishCompleted() }
+        }
         clint.update()
         let now = clint.mtime
         for hart in harts { hart.updateSupervisorTimer(now: now) }
@@ -85,8 +98,8 @@ extension Machine {
         console.flush()
     }
 
-    /// Blocks until the earliest timer deadline of any hart, console input, or a frame on a TAP
-    /// whose device has a receive buffer for it.
+    /// Blocks until the earliest timer deadline of any hart, console input, a request the I/O
+    /// thread completed, or a frame on a TAP whose device has a receive buffer for it.
     func sleepUntilEvent() {
         let now = clint.mtime
         var deadline = clint.nextDeadline() ?? .max
@@ -99,9 +112,18 @@ extension Machine {
         // Input the console device has no room for waits in the Console; sleeping anyway keeps
         // the loop from spinning on it until the driver posts a buffer (an interrupt wakes a hart).
         if console.hasInput && (virtioConsole?.canReceive ?? true) { return }
+        if let ioThread, ioThread.hasRequestsInFlight {
+            // The guest most likely waits for those requests: spin for them, no longer than the
+            // next timer deadline.
+            let spinUntil = trapeze_monotonic_ns() + min(Self.completionSpinNanoseconds, ticks * 100)
+            if ioThread.spinForCompletions(until: spinUntil, interrupted: { console.hasInput }) { return }
+        }
+        guard ioThread?.prepareToSleep() ?? true else { return }
+        defer { ioThread?.wokeUp() }
         // A TAP whose device has no buffer is left out: its frames wait there until the driver
         // posts one, which it does while a hart runs.
         var pfds = [pollfd(fd: console.wakeFileDescriptor, events: Int16(POLLIN), revents: 0)]
+        if let ioThread { pfds.append(pollfd(fd: ioThread.completionDescriptor, events: Int16(POLLIN), revents: 0)) }
         for net in networkDevices {
             if let fd = net.receiveReadinessDescriptor { pfds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
         }

@@ -37,6 +37,8 @@ public struct VMConfig: Sendable {
     public var networks: [NetConfig] = []
     /// How harts execute guest code (`--exec`).
     public var execution: ExecutionMode = .jit
+    /// Where devices do their host I/O (`--io`).
+    public var deviceIO: DeviceIOMode = .thread
 
     public init(kernelPath: String? = nil, initrdPath: String? = nil, commandLine: String = "",
                 memorySize: UInt64 = 512 << 20, hartCount: Int = 1, firmwarePath: String? = nil,
@@ -90,4 +92,13 @@ public struct DiskConfig: Equatable, Sendable {
 public enum ExecutionMode: String, CaseIterable, Sendable {
     case jit
     case interp
+}
+
+/// Where virtio devices do the host I/O of their requests (`--io`): on the I/O thread, while the
+/// harts run on (the default), or inline on the harts' thread when the driver notifies, which
+/// stops every hart for the length of each read, write or fsync (the comparison point, and a
+/// single-threaded VM for debugging).
+public enum DeviceIOMode: String, CaseIterable, Sendable {
+    case thread
+    case inline
 }

@@ -136,7 +136,9 @@ public struct DescriptorChain {
     /// covered, which is less than `count` when the part is shorter.
     ///
     /// The pointers are valid only inside `body`. A device must not write through pointers into
-    /// the readable part (2.7.5.1).
+    /// the readable part (2.7.5.1). Writes here are not reported to the code cache: pushing the
+    /// chain to the used ring does that (`Virtqueue.push(_:written:)`), on the harts' thread.
+    /// This may run on a `DeviceWorker`'s thread: it reads only the chain and guest memory.
     @discardableResult
     public func withSegments(_ part: Part, offset: UInt64, count: UInt64,
                              _ body: (UnsafeMutableRawPointer, Int) -> Bool) -> UInt64 {
@@ -154,15 +156,22 @@ public struct DescriptorChain {
             let n = min(length - skip, count - done)
             // Walked buffers lie in RAM, and RAM never shrinks: this cannot fail.
             guard let p = memory.pointer(buffer.address &+ skip, length: n) else { return done }
-            let address = buffer.address &+ skip
             skip = 0
-            // The body may write a device-writable buffer: code there must be re-read.
-            defer { if part == .writable { memory.noteDeviceWrite(address, length: n) } }
             guard body(p, Int(n)) else { return done }
             done += n
             if done == count { break }
         }
         return done
+    }
+
+    /// Tells guest memory's observer (the decoded-code cache) that the device wrote the
+    /// writable buffers, so code there is read again. The whole writable part is reported: a
+    /// failed read may have filled part of a buffer it did not count.
+    func noteDeviceWrites() {
+        guard let memory else { return }
+        for buffer in buffers[readableCount...] {
+            memory.noteDeviceWrite(buffer.address, length: UInt64(buffer.length))
+        }
     }
 
     /// Little-endian integer of `size` bytes (1...8) at `offset` in the readable part, or nil

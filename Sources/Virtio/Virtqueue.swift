@@ -11,9 +11,10 @@ import GuestMemory
 /// indices are free-running 16-bit counters that wrap; slots are `index % size`.
 ///
 /// Devices `pop` chains, `push` them to the used ring when done, and ask `needsNotification()`
-/// whether the driver wants an interrupt for what was pushed. The hart and the devices run on
-/// one host thread (Machine/RunLoop), so ring accesses need no memory fences today; a device
-/// moved to an I/O thread must add them where the comments say.
+/// whether the driver wants an interrupt for what was pushed. Rings are only touched on the
+/// thread that runs the harts (Machine/RunLoop), between their instructions, so ring accesses
+/// need no memory fences: a device's I/O thread (`DeviceWorker`) touches only the buffers of the
+/// chains it was handed, never a ring.
 public final class Virtqueue {
     public let index: Int
     public let maxSize: UInt16
@@ -112,8 +113,7 @@ public final class Virtqueue {
         if available == lastAvailableIndex {
             guard eventIndex else { return false }
             // 2.7.10: ask to be notified when the driver makes entry `lastAvailableIndex`
-            // available, then look again in case it did so meanwhile (an I/O thread needs a full
-            // fence between the store and the load).
+            // available, then look again in case it did so meanwhile.
             store16(usedRing + 4 + 8 * UInt64(size), lastAvailableIndex)
             available = availableIndex
             if available == lastAvailableIndex { return false }
@@ -122,7 +122,6 @@ public final class Virtqueue {
         guard available &- lastAvailableIndex <= size else {
             throw .availableIndexJumped(queue: index, from: lastAvailableIndex, to: available)
         }
-        // (An I/O thread: read fence here, so the ring entry is read after the index.)
         let slot = UInt64(lastAvailableIndex % size)
         let head = load16(availableRing + 4 + 2 * slot)
         guard head < size else { throw .headOutOfRange(queue: index, head: head) }
@@ -140,6 +139,14 @@ public final class Virtqueue {
 
     // MARK: Used ring
 
+    /// Returns `chain` to the driver, `written` bytes of its writable part filled (2.7.8), after
+    /// telling the code cache that its writable buffers changed (when the device wrote any), so
+    /// a hart that runs code from them reads it again.
+    public func push(_ chain: DescriptorChain, written: UInt32) {
+        if written > 0 { chain.noteDeviceWrites() }
+        push(head: chain.head, written: written)
+    }
+
     /// Returns the chain with head `head` to the driver, `written` bytes of its writable part
     /// filled (2.7.8).
     public func push(head: UInt16, written: UInt32) {
@@ -148,7 +155,6 @@ public final class Virtqueue {
         store32(element, UInt32(head))
         store32(element + 4, written)
         usedIndex &+= 1
-        // (An I/O thread: write fence here, so the element is visible before the index.)
         store16(usedRing + 2, usedIndex)
         pushedSinceNotification = true
     }

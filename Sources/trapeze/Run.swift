@@ -65,6 +65,11 @@ struct Run: ParsableCommand {
                                + "(the pre-decoded interpreter, the reference).", valueName: "jit|interp"))
     var exec: ExecutionMode = .jit
 
+    @Option(help: ArgumentHelp("Where disk and network devices do their host I/O: thread (an I/O thread, while "
+                               + "the harts run on; the default) or inline (on the harts' thread, which waits "
+                               + "for each read, write and fsync).", valueName: "thread|inline"))
+    var io: DeviceIOMode = .thread
+
     @Flag(help: "At exit, print what the run cost (instructions, MIPS, TLB flushes, SBI calls, virtio device counters) to stderr.")
     var stats = false
 
@@ -106,6 +111,7 @@ struct Run: ParsableCommand {
         config.virtualization = virt
         config.memoryVirtualization = mmu
         config.execution = exec
+        config.deviceIO = io
         if let kernel {
             config.kernelPath = kernel
             config.initrdPath = initrd
@@ -134,3 +140,4 @@ extension ConsoleDevice: ExpressibleByArgument {}
 extension VirtualizationMode: ExpressibleByArgument {}
 extension MemoryVirtualization: ExpressibleByArgument {}
 extension ExecutionMode: ExpressibleByArgument {}
+extension DeviceIOMode: ExpressibleByArgument {}

@@ -69,6 +69,7 @@ final class BadInputTests: EndToEndTestCase {
         try expectRejected(["--virt", "bt", "--mmu", "nested"], mentioning: "--virt bt --mmu nested")
         try expectRejected(["--virt", "bt", "--exec", "interp"], mentioning: "--virt bt")
         try expectRejected(["--exec", "native"], mentioning: "--exec")
+        try expectRejected(["--io", "async"], mentioning: "--io")
         try expectRejected(["--mmu", "shadow"], mentioning: "--virt bare --mmu shadow")
         try expectRejected(["--virt", "trap", "--firmware", "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"],
                            mentioning: "drop --firmware")

@@ -23,18 +23,121 @@ final class BlockTests: XCTestCase {
     }
 
     override func tearDown() {
+        threadWorker?.stop()
+        threadWorker = nil
         device = nil
         driver = nil
         try? FileManager.default.removeItem(atPath: path)
     }
 
-    private func open(readOnly: Bool, accept: UInt64? = nil) throws {
+    /// Requests go to a `ThreadWorker`, as they go to Machine's I/O thread in a VM.
+    private var onWorkerThread = false
+    private var threadWorker: ThreadWorker?
+
+    private func open(readOnly: Bool, accept: UInt64? = nil, worker: DeviceWorker? = nil) throws {
         // Close the previous device first: it holds the image's lock.
+        threadWorker?.stop()
+        threadWorker = nil
         driver = nil
         device = nil
         device = VirtioBlock(file: try BlockFile(path: path, readOnly: readOnly), serial: "disk-serial-1234567890")
+        if let worker {
+            device.attach(worker: worker)
+        } else if onWorkerThread {
+            threadWorker = ThreadWorker(device: device)
+        }
         driver = TestDriver(device: device, ramSize: 4 << 20)
+        driver.worker = worker ?? threadWorker
         XCTAssertTrue(driver.initialize(accept: accept))
+    }
+
+    // MARK: On a worker
+
+    /// The request tests again with the device's work on a thread of its own.
+    func testRequestsOnAWorkerThread() throws {
+        onWorkerThread = true
+        let tests: [() throws -> Void] = [
+            testReadSectors, testReadIntoOneBufferWithTheStatusByte, testWriteSectors,
+            testWriteWithHeaderAndDataInOneDescriptor, testOutOfRangeAndPartialSectors, testFlush, testGetID,
+            testUnknownAndUnofferedRequestTypes, testMalformedRequests, testReadOnlyDisk, testDiscardAndWriteZeroes,
+            testStatistics, testManyRequestsInOneNotification,
+        ]
+        for test in tests {
+            tearDown()
+            try setUpWithError()
+            try test()
+        }
+    }
+
+    /// Several chains made available before one notification are all answered, in order, and
+    /// writes land in the order the driver made them available.
+    func testManyRequestsInOneNotification() {
+        var heads: [UInt16] = []
+        var statuses: [UInt64] = []
+        for i in 0..<20 {
+            let data = [UInt8](repeating: UInt8(i), count: 512)
+            let status = driver.allocate(1, fill: 0xFF)
+            statuses.append(status)
+            heads.append(driver.addChain([
+                TestBuffer(address: driver.allocate(bytes: header(1, sector: 5)), length: 16, writable: false),
+                TestBuffer(address: driver.allocate(bytes: data), length: 512, writable: false),
+                TestBuffer(address: status, length: 1, writable: true),
+            ], notify: i == 19))
+        }
+        XCTAssertEqual(driver.takeUsed().map(\.id), heads.map(UInt32.init))
+        XCTAssertEqual(statuses.map { driver.bytes(at: $0, 1)[0] }, [UInt8](repeating: Self.ok, count: 20))
+        XCTAssertEqual(Array(fileBytes[5 * 512..<6 * 512]), [UInt8](repeating: 19, count: 512), "the last write wins")
+    }
+
+    /// The driver hears of a request only once the worker carried it out and the device answered
+    /// on the harts' thread: status byte, used ring and interrupt together.
+    func testAnswerWaitsForTheWorker() throws {
+        let worker = ManualWorker()
+        try open(readOnly: false, worker: worker)
+        let data = [UInt8](repeating: 0x3C, count: 1024)
+        let status = driver.allocate(1, fill: 0xFF)
+        driver.addChain([
+            TestBuffer(address: driver.allocate(bytes: header(1, sector: 8)), length: 16, writable: false),
+            TestBuffer(address: driver.allocate(bytes: data), length: 1024, writable: false),
+            TestBuffer(address: status, length: 1, writable: true),
+        ])
+        XCTAssertEqual(worker.wakes, 1)
+        XCTAssertEqual(device.requestsInFlight, 1)
+        XCTAssertEqual(fileBytes, original, "not written before the worker runs")
+        XCTAssertTrue(device.performSubmitted())
+        XCTAssertEqual(device.requestsInFlight, 0)
+        XCTAssertEqual(Array(fileBytes[8 * 512..<10 * 512]), data, "written by the worker")
+        XCTAssertEqual(driver.bytes(at: status, 1), [0xFF], "no status before the answer")
+        XCTAssertEqual(driver.usedIndex(), 0)
+        XCTAssertFalse(driver.sink.isHigh(TestDriver.irq))
+        device.finishCompleted()
+        XCTAssertEqual(driver.bytes(at: status, 1), [Self.ok])
+        XCTAssertEqual(driver.usedIndex(), 1)
+        XCTAssertTrue(driver.sink.isHigh(TestDriver.irq))
+        XCTAssertFalse(device.performSubmitted(), "nothing left")
+    }
+
+    /// A reset with a read in flight lets the read end first (no write into guest memory after
+    /// the reset), and its answer is dropped: the reset queue's used ring stays empty.
+    func testResetWaitsForRequestsInFlight() throws {
+        let worker = ManualWorker()
+        try open(readOnly: false, worker: worker)
+        let buffer = driver.allocate(512, fill: 0xCC)
+        driver.addChain([
+            TestBuffer(address: driver.allocate(bytes: header(0, sector: 2)), length: 16, writable: false),
+            TestBuffer(address: buffer, length: 512, writable: true),
+            TestBuffer(address: driver.allocate(1, fill: 0xFF), length: 1, writable: true),
+        ])
+        XCTAssertEqual(device.requestsInFlight, 1)
+        driver.write(Reg.status, 0)
+        XCTAssertEqual(device.requestsInFlight, 0)
+        XCTAssertEqual(driver.bytes(at: buffer, 512), Array(original[1024..<1536]), "the read ended before the reset did")
+        XCTAssertTrue(driver.initialize())
+        device.finishCompleted()
+        XCTAssertEqual(driver.usedIndex(), 0, "no answer from before the reset")
+        let r = request(RequestType.read.rawValue, sector: 4, inLength: 512)
+        XCTAssertEqual(r.status, Self.ok)
+        XCTAssertEqual(r.data, Array(original[2048..<2560]))
     }
 
     private var fileBytes: [UInt8] { [UInt8](FileManager.default.contents(atPath: path)!) }
@@ -116,6 +219,7 @@ final class BlockTests: XCTestCase {
             TestBuffer(address: driver.allocate(bytes: header(1, sector: 63) + data), length: 528, writable: false),
             TestBuffer(address: status, length: 1, writable: true),
         ])
+        driver.settle()
         XCTAssertEqual(driver.bytes(at: status, 1), [Self.ok])
         XCTAssertEqual(Array(fileBytes[(63 * 512)...]), data)
     }
@@ -168,6 +272,7 @@ final class BlockTests: XCTestCase {
             TestBuffer(address: driver.allocate(bytes: Array(header(0, sector: 0).prefix(12))), length: 12, writable: false),
             TestBuffer(address: status, length: 1, writable: true),
         ])
+        driver.settle()
         XCTAssertEqual(driver.bytes(at: status, 1), [Self.ioError])
         XCTAssertEqual(driver.status & StatusBit.needsReset, 0)
 

@@ -46,6 +46,9 @@ final class HostileGuestTests: XCTestCase {
         // The run must have reached the devices, not only bounced off the transport.
         XCTAssertGreaterThan(fuzzer.chainsCompleted, iterations / 20, "chains the devices completed")
         XCTAssertGreaterThan(fuzzer.resetsNeeded, iterations / 200, "chains that set NEEDS_RESET")
+        // Requests were left in flight on the worker when drivers reset their devices.
+        print("hostile guest: \(fuzzer.worker.wakes) submissions, \(fuzzer.worker.idleWaits) resets with requests in flight")
+        XCTAssertGreaterThan(fuzzer.worker.idleWaits, iterations / 2000, "resets with requests in flight")
         // virtio-net moved frames both ways and dropped some too big for their buffers.
         let net = fuzzer.net.counters
         XCTAssertGreaterThan(net.received, iterations / 100, "frames virtio-net delivered")

@@ -24,6 +24,9 @@ final class NetTests: XCTestCase {
     private var backend: TapBackend!
     private var device: VirtioNet!
     private var driver: TestDriver!
+    /// Transmitted frames go out on a `ThreadWorker`, as on Machine's I/O thread in a VM.
+    private var onWorkerThread = false
+    private var threadWorker: ThreadWorker?
 
     override func setUpWithError() throws {
         var fds: [Int32] = [-1, -1]
@@ -34,9 +37,15 @@ final class NetTests: XCTestCase {
         backend = TapBackend(descriptor: fds[0], name: "test")
         device = VirtioNet(backend: backend, mac: Self.mac)
         driver = TestDriver(device: device)
+        if onWorkerThread {
+            threadWorker = ThreadWorker(device: device)
+            driver.worker = threadWorker
+        }
     }
 
     override func tearDown() {
+        threadWorker?.stop()
+        threadWorker = nil
         driver = nil
         device = nil
         backend = nil
@@ -60,6 +69,7 @@ final class NetTests: XCTestCase {
 
     /// Headers and frames the device sent, in order, until none waits.
     private func hostReceiveWithHeaders() -> [(header: [UInt8], frame: [UInt8])] {
+        driver.settle()
         var frames: [([UInt8], [UInt8])] = []
         var buffer = [UInt8](repeating: 0, count: 70_000)
         while true {
@@ -139,6 +149,37 @@ final class NetTests: XCTestCase {
     }
 
     // MARK: Transmit
+
+    /// The transmit tests again with frames sent from a thread of their own.
+    func testTransmitOnAWorkerThread() throws {
+        onWorkerThread = true
+        let tests: [() -> Void] = [
+            testTransmitStripsTheHeaderInAnyLayout, testTransmitOfAnEmptyFrameSendsNothing,
+            testTransmitToAClosedHostDropsTheFrame, testTransmitShorterThanTheHeaderNeedsReset,
+            testTransmitWithAWritableBufferNeedsReset, testTransmitLongerThanTheLimitNeedsReset,
+            testTransmitPassesAGSOHeaderThrough, testMalformedTransmitHeadersNeedReset,
+            testLegacyHeaderWithoutVersion1, testStatistics, testBrokenTransmitQueueStopsReceive,
+            testManyFramesInOneNotificationKeepTheirOrder,
+        ]
+        for test in tests {
+            tearDown()
+            try setUpWithError()
+            test()
+        }
+    }
+
+    /// Frames made available before one notification reach the host in the driver's order.
+    func testManyFramesInOneNotificationKeepTheirOrder() {
+        initialize()
+        let frames = (0..<40).map { frame(60 + $0 * 30, seed: UInt8($0)) }
+        let header = [UInt8](repeating: 0, count: Self.headerLength)
+        let heads = frames.enumerated().map { i, f in
+            driver.addChain([readableBuffer(header + f)], queue: Self.transmitq, notify: i == frames.count - 1)
+        }
+        XCTAssertEqual(hostReceive(), frames)
+        XCTAssertEqual(driver.takeUsed(queue: Self.transmitq).map(\.id), heads.map(UInt32.init))
+        XCTAssertEqual(device.counters.transmitted, frames.count)
+    }
 
     /// The header is stripped wherever the driver put it: its own buffer, sharing one with the
     /// frame (VIRTIO_F_VERSION_1 implies any layout), or behind an indirect table.
@@ -376,6 +417,7 @@ final class NetTests: XCTestCase {
         close(host)
         host = -1
         driver.addChain([readableBuffer(header + frame(64))], queue: Self.transmitq)  // nobody takes it
+        driver.settle()
 
         XCTAssertEqual(device.counters, VirtioNet.Counters(
             transmitted: 2, transmittedBytes: a.count + b.count, transmitDropped: 1,

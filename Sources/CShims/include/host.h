@@ -19,4 +19,12 @@ uint32_t trapeze_host_fp_take_flags(void);
 // Clears the host FPU's accrued exception flags.
 void trapeze_host_fp_clear_flags(void);
 
+// A spin-wait hint (x86 PAUSE): lets the core's sibling run and saves power while a thread
+// waits a few microseconds for another.
+static inline void trapeze_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 #endif

@@ -16,4 +16,13 @@ int trapeze_punch_hole(int fd, uint64_t offset, uint64_t length);
 // afterwards and stays allocated. Returns 0, or -1 with errno set.
 int trapeze_zero_range(int fd, uint64_t offset, uint64_t length);
 
+
+// An eventfd (non-blocking, close-on-exec) one thread signals and another polls: the I/O thread
+// and the harts' thread wake each other with these. Returns the descriptor, or -1 with errno set.
+int trapeze_event_create(void);
+// Makes the eventfd readable (adds 1 to its counter).
+void trapeze_event_signal(int fd);
+// Empties the eventfd's counter: it polls readable again only after the next signal.
+void trapeze_event_drain(int fd);
+
 #endif

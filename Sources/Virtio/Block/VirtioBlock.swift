@@ -21,12 +21,15 @@ extension VirtioFeatures {
 ///     IN (0)  read      OUT (1)  write      FLUSH (4)  fsync      GET_ID (8)  20-byte ID string
 ///     DISCARD (11) and WRITE_ZEROES (13): segments of `le64 sector, le32 num_sectors, le32 flags`
 ///
-/// Requests are served in order as soon as the driver notifies, on the thread that runs the
-/// harts. A request the device can answer gets a status: OK, IOERR (past the end, a length that
+/// Requests are taken in order when the driver notifies, on the thread that runs the harts, and
+/// carried out in order on the attached `DeviceWorker` (Machine's I/O thread), so the harts run on
+/// while the host reads, writes or syncs the image; the answer goes back on the harts' thread.
+/// Without a worker, each request is carried out as it is taken. A request the device can answer
+/// gets a status: OK, IOERR (past the end, a length that
 /// is not whole sectors, a write to a read-only disk, a host I/O error) or UNSUPP (an unknown or
 /// unnegotiated type, unknown flags). A chain with no writable byte for the status cannot be
 /// answered and sets DEVICE_NEEDS_RESET.
-public final class VirtioBlock: VirtioDevice {
+public final class VirtioBlock: OffloadingDevice {
     public static let queueSize: UInt16 = 256
     public static let sectorSize: UInt64 = 512
     /// Most segments in one discard or write-zeroes request, and most sectors in one segment.
@@ -77,7 +80,14 @@ public final class VirtioBlock: VirtioDevice {
     /// The ID string, NUL-padded to 20 bytes (a 20-byte ID has no terminator, 5.2.6).
     private let id: [UInt8]
     private let config: VirtioConfigSpace
-    private var chain = DescriptorChain(capacity: Int(VirtioBlock.queueSize))
+    /// One slot per request the driver can have out at once (the queue's size).
+    private let slots = RequestSlots(count: Int(VirtioBlock.queueSize)) { BlockRequest() }
+    /// Slot numbers `finishCompleted` answers; kept to reuse its storage.
+    private var completed: [Int] = []
+    private var worker: DeviceWorker?
+    private var requestQueue: Virtqueue?
+    /// The driver broke the queue outside a notification: nothing moves until a reset.
+    private var failed = false
     private var features: VirtioFeatures = []
     private weak var interrupt: VirtioInterrupt?
     public private(set) var counters = Counters()
@@ -134,68 +144,104 @@ public final class VirtioBlock: VirtioDevice {
     public func activate(features: VirtioFeatures, queues: [Virtqueue], interrupt: VirtioInterrupt) throws(VirtioError) {
         self.features = features
         self.interrupt = interrupt
+        requestQueue = queues[0]
     }
 
     public func reset() {
+        // Requests on the worker still write into guest memory: they end before the reset does.
+        if let worker, slots.outstanding > 0 {
+            worker.waitUntilIdle(self)
+        }
+        slots.reclaimAll()
         features = []
         interrupt = nil
+        requestQueue = nil
+        failed = false
     }
 
     public func queueNotified(_ queue: Virtqueue) throws(VirtioError) {
-        defer {
-            if queue.needsNotification() { interrupt?.usedBuffers(queue: queue.index) }
-        }
-        while try queue.pop(into: &chain) {
-            let written = try serve(chain)
-            queue.push(head: chain.head, written: written)
+        do {
+            try takeRequests(from: queue)
+        } catch {
+            failed = true
+            throw error
         }
     }
 
     // MARK: Requests
 
-    /// Serves one request and writes its status; returns the bytes written to the chain.
-    private func serve(_ chain: DescriptorChain) throws(VirtioError) -> UInt32 {
+    /// Pops every available chain that a free slot can hold, prepares it and carries it out:
+    /// inline without a worker, otherwise on the worker (answered later by `finishCompleted`).
+    /// Chains beyond the slots wait in the ring until requests complete.
+    private func takeRequests(from queue: Virtqueue) throws(VirtioError) {
+        var submitted = false
+        defer {
+            if submitted { worker?.wake() }
+            if queue.needsNotification() { interrupt?.usedBuffers(queue: queue.index) }
+        }
+        while let slot = slots.acquire() {
+            let request = slots.requests[slot]
+            do {
+                guard try queue.pop(into: &request.chain) else {
+                    slots.release(slot)
+                    return
+                }
+                try prepare(request)
+            } catch {
+                slots.release(slot)
+                throw error
+            }
+            if worker != nil {
+                slots.submit(slot)
+                submitted = true
+            } else {
+                request.perform(file: file, id: id)
+                answer(slot, on: queue)
+            }
+        }
+    }
+
+    /// Decides what the request asks for and checks it against the disk, on the harts' thread.
+    private func prepare(_ request: BlockRequest) throws(VirtioError) {
+        let chain = request.chain
         guard chain.writableLength > 0 else {
             throw .malformedRequest("virtio-blk request without a writable status byte")
         }
-        let statusOffset = chain.writableLength - 1
-        let (status, dataWritten) = execute(chain, writableData: statusOffset)
-        switch status {
-        case .ok: break
-        case .ioError: counters.ioErrors &+= 1
-        case .unsupported: counters.unsupported &+= 1
-        }
-        chain.storeWritableByte(status.rawValue, at: statusOffset)
-        return UInt32(dataWritten + 1)
+        request.statusOffset = chain.writableLength - 1
+        request.operation = operation(for: chain, writableData: request.statusOffset)
     }
 
-    /// Runs the request; `writableData` is the writable part before the status byte. Returns
-    /// the status and the bytes of data written to the guest.
-    private func execute(_ chain: DescriptorChain, writableData: UInt64) -> (Status, UInt64) {
+    /// `writableData` is the writable part before the status byte.
+    private func operation(for chain: DescriptorChain, writableData: UInt64) -> BlockRequest.Operation {
         guard let rawType = chain.readableInteger(at: 0, size: 4),
               let sector = chain.readableInteger(at: 8, size: 8) else {
-            return (.ioError, 0)  // no room for a header
+            return .answer(.ioError)  // no room for a header
         }
         let readableData = chain.readableLength - Self.headerLength
         let type = RequestType(rawValue: UInt32(rawType))
         count(type)
         switch type {
         case .read:
-            return read(chain, sector: sector, length: writableData)
+            guard writableData % Self.sectorSize == 0,
+                  let range = byteRange(sector: sector, sectors: writableData / Self.sectorSize) else { return .answer(.ioError) }
+            return .read(offset: range.offset, length: range.length)
         case .write:
-            return (write(chain, sector: sector, length: readableData), 0)
+            // 5.2.6.2: a read-only device fails writes with IOERR and writes nothing.
+            guard !file.isReadOnly, readableData % Self.sectorSize == 0,
+                  let range = byteRange(sector: sector, sectors: readableData / Self.sectorSize) else { return .answer(.ioError) }
+            return .write(offset: range.offset, length: range.length)
         case .flush:
-            return (file.flush() ? .ok : .ioError, 0)
+            return .flush
         case .getID:
-            let n = Int(min(UInt64(Self.idLength), writableData))
-            let written = id.withUnsafeBytes { chain.copyToWritable(UnsafeRawBufferPointer(rebasing: $0.prefix(n)), at: 0) }
-            return (.ok, UInt64(written))
-        case .discard where features.contains(.blockDiscard):
-            return (ranges(chain, length: readableData, discard: true), 0)
-        case .writeZeroes where features.contains(.blockWriteZeroes):
-            return (ranges(chain, length: readableData, discard: false), 0)
+            return .getID(length: writableData)
+        case .discard where features.contains(.blockDiscard), .writeZeroes where features.contains(.blockWriteZeroes):
+            guard !file.isReadOnly else { return .answer(.ioError) }
+            let segments = readableData / Self.rangeSegmentLength
+            guard readableData % Self.rangeSegmentLength == 0, segments > 0 else { return .answer(.ioError) }
+            guard segments <= UInt64(Self.maxRangeSegments) else { return .answer(.unsupported) }
+            return .ranges(segments: segments, discard: type == .discard)
         default:
-            return (.unsupported, 0)
+            return .answer(.unsupported)
         }
     }
 
@@ -213,77 +259,60 @@ public final class VirtioBlock: VirtioDevice {
 
     /// The byte range of `sectors` sectors from `sector`, or nil when any of it is past the end.
     private func byteRange(sector: UInt64, sectors: UInt64) -> (offset: UInt64, length: UInt64)? {
+        Self.byteRange(sector: sector, sectors: sectors, capacity: capacity)
+    }
+
+    static func byteRange(sector: UInt64, sectors: UInt64, capacity: UInt64) -> (offset: UInt64, length: UInt64)? {
         guard sector <= capacity, sectors <= capacity - sector else { return nil }
-        return (sector * Self.sectorSize, sectors * Self.sectorSize)
+        return (sector * sectorSize, sectors * sectorSize)
     }
 
-    private func read(_ chain: DescriptorChain, sector: UInt64, length: UInt64) -> (Status, UInt64) {
-        guard length % Self.sectorSize == 0,
-              let range = byteRange(sector: sector, sectors: length / Self.sectorSize) else { return (.ioError, 0) }
-        var done: UInt64 = 0
-        var failed = false
-        chain.withSegments(.writable, offset: 0, count: length) { p, n in
-            guard file.read(into: p, count: n, at: range.offset + done) else {
-                failed = true
-                return false
-            }
-            done += UInt64(n)
-            return true
+    /// Writes the status byte of a carried-out request, returns its chain to the driver and frees
+    /// its slot. The caller asks the queue whether the driver wants an interrupt.
+    private func answer(_ slot: Int, on queue: Virtqueue) {
+        let request = slots.requests[slot]
+        switch request.status {
+        case .ok: break
+        case .ioError: counters.ioErrors &+= 1
+        case .unsupported: counters.unsupported &+= 1
         }
-        counters.bytesRead &+= done
-        return (failed ? .ioError : .ok, done)
+        counters.bytesRead &+= request.bytesRead
+        counters.bytesWritten &+= request.bytesWritten
+        request.chain.storeWritableByte(request.status.rawValue, at: request.statusOffset)
+        queue.push(request.chain, written: UInt32(request.dataWritten + 1))
+        slots.release(slot)
     }
 
-    private func write(_ chain: DescriptorChain, sector: UInt64, length: UInt64) -> Status {
-        // 5.2.6.2: a read-only device fails writes with IOERR and writes nothing.
-        guard !file.isReadOnly else { return .ioError }
-        guard length % Self.sectorSize == 0,
-              let range = byteRange(sector: sector, sectors: length / Self.sectorSize) else { return .ioError }
-        var done: UInt64 = 0
-        var failed = false
-        chain.withSegments(.readable, offset: Self.headerLength, count: length) { p, n in
-            guard file.write(from: p, count: n, at: range.offset + done) else {
-                failed = true
-                return false
-            }
-            done += UInt64(n)
-            return true
-        }
-        counters.bytesWritten &+= done
-        return failed ? .ioError : .ok
+    // MARK: OffloadingDevice
+
+    public func attach(worker: DeviceWorker) {
+        self.worker = worker
     }
 
-    /// DISCARD and WRITE_ZEROES: all segments are checked before any is carried out.
-    private func ranges(_ chain: DescriptorChain, length: UInt64, discard: Bool) -> Status {
-        guard !file.isReadOnly else { return .ioError }
-        let count = length / Self.rangeSegmentLength
-        guard length % Self.rangeSegmentLength == 0, count > 0 else { return .ioError }
-        guard count <= UInt64(Self.maxRangeSegments) else { return .unsupported }
-        for pass in 0..<2 {
-            for i in 0..<count {
-                let at = Self.headerLength + i * Self.rangeSegmentLength
-                guard let sector = chain.readableInteger(at: at, size: 8),
-                      let sectors = chain.readableInteger(at: at + 8, size: 4),
-                      let flags = chain.readableInteger(at: at + 12, size: 4) else { return .ioError }
-                let unmap = flags & Self.rangeFlagUnmap != 0
-                // 5.2.6.2: unknown flags, and unmap on a discard, are unsupported.
-                guard flags & ~Self.rangeFlagUnmap == 0, !(discard && unmap) else { return .unsupported }
-                guard sectors <= UInt64(Self.maxRangeSectors),
-                      let range = byteRange(sector: sector, sectors: sectors) else { return .ioError }
-                guard pass == 1, range.length > 0 else { continue }
-                let done: Bool
-                if discard {
-                    done = file.punchHole(offset: range.offset, length: range.length)
-                } else if unmap && file.canPunchHoles || !file.canZeroRanges {
-                    // unmap allows deallocation (5.2.6.2); a file system without ZERO_RANGE
-                    // (tmpfs) only has holes to give zeros with.
-                    done = file.punchHole(offset: range.offset, length: range.length)
-                } else {
-                    done = file.zeroRange(offset: range.offset, length: range.length)
-                }
-                guard done else { return .ioError }
-            }
+    public func performSubmitted() -> Bool {
+        var completed = false
+        while let slot = slots.nextSubmitted() {
+            slots.requests[slot].perform(file: file, id: id)
+            slots.complete(slot)
+            completed = true
         }
-        return .ok
+        return completed
     }
+
+    public func finishCompleted() {
+        slots.takeCompleted(into: &completed)
+        guard let queue = requestQueue, !completed.isEmpty else { return }
+        for slot in completed { answer(slot, on: queue) }
+        if queue.needsNotification() { interrupt?.usedBuffers(queue: queue.index) }
+        // Chains that found every slot taken wait in the ring; the driver need not notify again.
+        guard !failed else { return }
+        do {
+            try takeRequests(from: queue)
+        } catch {
+            failed = true
+            interrupt?.deviceFailed(error)
+        }
+    }
+
+    public var requestsInFlight: Int { slots.inFlight }
 }

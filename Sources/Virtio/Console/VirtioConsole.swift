@@ -91,7 +91,7 @@ public final class VirtioConsole: VirtioDevice {
                 bytesOut &+= UInt64(n)
                 return true
             }
-            queue.push(head: transmitChain.head, written: 0)
+            queue.push(transmitChain, written: 0)
         }
     }
 
@@ -123,7 +123,7 @@ public final class VirtioConsole: VirtioDevice {
                     receiveFilled = 0
                     return true
                 }
-                queue.push(head: receiveChain.head, written: 0)
+                queue.push(receiveChain, written: 0)
             }
             notifyIfNeeded(queue)
         } catch {
@@ -153,7 +153,7 @@ public final class VirtioConsole: VirtioDevice {
     }
 
     private func pushReceiveChain(_ queue: Virtqueue) {
-        queue.push(head: receiveChain.head, written: UInt32(receiveFilled))
+        queue.push(receiveChain, written: UInt32(receiveFilled))
         holdingReceiveChain = false
         receiveFilled = 0
     }

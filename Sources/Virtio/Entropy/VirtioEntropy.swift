@@ -46,7 +46,7 @@ public final class VirtioEntropy: VirtioDevice {
                 filled += UInt64(n)
                 return true
             }
-            queue.push(head: chain.head, written: UInt32(filled))
+            queue.push(chain, written: UInt32(filled))
             requests &+= 1
             bytes &+= filled
         }

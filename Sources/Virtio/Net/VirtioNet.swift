@@ -38,12 +38,14 @@ extension VirtioFeatures {
 /// posted, between hart slices (`pollReceive`) and when the driver posts buffers; otherwise they
 /// wait in the backend, so the VMM buffers at most one frame, in `frame`. A frame larger than
 /// the buffer it would go into is dropped and the buffer returned empty (Linux counts a length
-/// error and posts it again). Transmit chains are served when the driver notifies.
+/// error and posts it again). Transmit chains are taken when the driver notifies and the frames
+/// sent on the attached `DeviceWorker` (Machine's I/O thread), in order, so the harts run on while
+/// the host's network stack takes them (`VirtioNet+Transmit.swift`).
 ///
 /// A transmit chain with a device-writable buffer, no room for the header, a frame over
 /// `maxFrameLength` or a header that fails its check, and a receive chain with a device-readable
 /// buffer or no room for the header, set DEVICE_NEEDS_RESET (for the whole device: receiving stops too).
-public final class VirtioNet: VirtioDevice {
+public final class VirtioNet: OffloadingDevice {
     public static let queueSize: UInt16 = 256
     static let receiveQueue = 0
     static let transmitQueue = 1
@@ -85,26 +87,35 @@ public final class VirtioNet: VirtioDevice {
     public let queueMaxSizes = [VirtioNet.queueSize, VirtioNet.queueSize]
     public let mac: MACAddress
     public let backend: NetBackend
-    public private(set) var counters = Counters()
+    public internal(set) var counters = Counters()
     private let config: VirtioConfigSpace
-    /// One header and frame on its way, either direction, as the backend takes them: the 12-byte
-    /// header, then a frame one byte longer than the longest so that a longer frame from the
-    /// backend shows as too long instead of quietly cut.
+    /// One header and frame on its way from the backend, as the backend hands them over: the
+    /// 12-byte header, then a frame one byte longer than the longest so that a longer frame from
+    /// the backend shows as too long instead of quietly cut.
     private let frame: UnsafeMutableRawBufferPointer
+    /// The same for the frame on its way to the backend; only the code carrying out transmit
+    /// requests (the worker, or the notification without one) uses it.
+    let transmitFrame: UnsafeMutableRawBufferPointer
     /// The guest's header: 12 bytes, or 10 for a driver without VIRTIO_F_VERSION_1.
-    private var headerLength = VirtioNet.headerLength
-    private var features: VirtioFeatures = []
+    var headerLength = VirtioNet.headerLength
+    var features: VirtioFeatures = []
     private var receiveChain = DescriptorChain(capacity: Int(VirtioNet.queueSize))
-    private var transmitChain = DescriptorChain(capacity: Int(VirtioNet.queueSize))
     private var receiveq: Virtqueue?
+    var transmitq: Virtqueue?
+    /// One slot per transmit chain the driver can have out at once.
+    let transmitSlots = RequestSlots(count: Int(VirtioNet.queueSize)) { TransmitRequest() }
+    /// Slot numbers `finishCompleted` answers; kept to reuse its storage.
+    var completedTransmits: [Int] = []
+    var worker: DeviceWorker?
     /// The driver broke a queue: the transport set NEEDS_RESET, nothing moves until a reset.
-    private var failed = false
-    private weak var interrupt: VirtioInterrupt?
+    var failed = false
+    weak var interrupt: VirtioInterrupt?
 
     public init(backend: NetBackend, mac: MACAddress) {
         self.backend = backend
         self.mac = mac
         frame = .allocate(byteCount: Self.headerLength + Self.maxFrameLength + 1, alignment: 16)
+        transmitFrame = .allocate(byteCount: Self.headerLength + Self.maxFrameLength, alignment: 16)
         // struct virtio_net_config (5.1.4): mac[6], le16 status, le16 max_virtqueue_pairs (only
         // with VIRTIO_NET_F_MQ), le16 mtu (only with VIRTIO_NET_F_MTU); neither is offered, so
         // those two stay 0. The driver cannot change the address here (that takes the control
@@ -115,7 +126,10 @@ public final class VirtioNet: VirtioDevice {
         self.config = config
     }
 
-    deinit { frame.deallocate() }
+    deinit {
+        frame.deallocate()
+        transmitFrame.deallocate()
+    }
 
     // MARK: VirtioDevice
 
@@ -142,11 +156,18 @@ public final class VirtioNet: VirtioDevice {
         }
         self.interrupt = interrupt
         receiveq = queues[Self.receiveQueue]
+        transmitq = queues[Self.transmitQueue]
     }
 
     public func reset() {
+        // Frames on the worker are read from guest memory until sent: they go before the reset does.
+        if let worker, transmitSlots.outstanding > 0 {
+            worker.waitUntilIdle(self)
+        }
+        transmitSlots.reclaimAll()
         interrupt = nil
         receiveq = nil
+        transmitq = nil
         failed = false
         headerLength = Self.headerLength
         // Setting none never fails on a TAP that took some.
@@ -157,7 +178,7 @@ public final class VirtioNet: VirtioDevice {
     public func queueNotified(_ queue: Virtqueue) throws(VirtioError) {
         do {
             if queue.index == Self.transmitQueue {
-                try transmit(queue)
+                try takeTransmitRequests(from: queue)
             } else {
                 // New receive buffers: frames that waited for them go now.
                 try receiveFrames()
@@ -166,61 +187,6 @@ public final class VirtioNet: VirtioDevice {
             failed = true
             throw error
         }
-    }
-
-    // MARK: Transmit
-
-    private func transmit(_ queue: Virtqueue) throws(VirtioError) {
-        defer { notifyIfNeeded(queue) }
-        while try queue.pop(into: &transmitChain) {
-            let length = try transmitFrameLength(transmitChain)
-            // The guest's header at 0 and its frame at 12, whatever the guest's header length.
-            for (from, count, to) in [(0, headerLength, 0), (headerLength, length, Self.headerLength)] {
-                var copied = to
-                transmitChain.withSegments(.readable, offset: UInt64(from), count: UInt64(count)) { p, n in
-                    (frame.baseAddress! + copied).copyMemory(from: p, byteCount: n)
-                    copied += n
-                    return true
-                }
-            }
-            let header = try transmitHeader(frameLength: length)
-            header.write(to: frame, buffers: 0)
-            if length > 0 {
-                if backend.send(UnsafeRawBufferPointer(rebasing: frame[..<(Self.headerLength + length)])) {
-                    counters.transmitted += 1
-                    counters.transmittedBytes += length
-                    if header.gsoType != 0 { counters.transmittedSegments += 1 }
-                } else {
-                    counters.transmitDropped += 1
-                }
-            }
-            queue.push(head: transmitChain.head, written: 0)
-        }
-    }
-
-    /// The header for the backend: the driver's, checked, when it accepted a transmit offload;
-    /// otherwise a zero one, since a driver without offloads promises nothing in its header.
-    private func transmitHeader(frameLength: Int) throws(VirtioError) -> VirtioNetHeader {
-        guard !features.isDisjoint(with: .netTransmitOffloads) else { return VirtioNetHeader() }
-        let header = VirtioNetHeader(UnsafeRawBufferPointer(frame))
-        try header.checkTransmit(frameLength: frameLength, features: features)
-        return header
-    }
-
-    /// The frame's length after the header, once the chain is checked (5.1.6.2: the driver
-    /// sends a header and a frame in device-readable buffers).
-    private func transmitFrameLength(_ chain: DescriptorChain) throws(VirtioError) -> Int {
-        guard chain.writableCount == 0 else {
-            throw .malformedRequest("virtio-net transmit chain with a device-writable buffer")
-        }
-        guard chain.readableLength >= UInt64(headerLength) else {
-            throw .malformedRequest("virtio-net transmit chain of \(chain.readableLength) bytes, shorter than the \(headerLength)-byte header")
-        }
-        let length = chain.readableLength - UInt64(headerLength)
-        guard length <= UInt64(Self.maxFrameLength) else {
-            throw .malformedRequest("virtio-net transmit frame of \(length) bytes, longer than \(Self.maxFrameLength)")
-        }
-        return Int(length)
     }
 
     // MARK: Receive
@@ -262,14 +228,14 @@ public final class VirtioNet: VirtioDevice {
             guard length > 0, length <= Self.maxFrameLength, UInt64(headerLength + length) <= receiveChain.writableLength,
                   let header = receiveHeader() else {
                 counters.receiveDropped += 1
-                queue.push(head: receiveChain.head, written: 0)
+                queue.push(receiveChain, written: 0)
                 continue
             }
             header.write(to: frame, buffers: 1)
             receiveChain.copyToWritable(UnsafeRawBufferPointer(rebasing: frame[..<headerLength]), at: 0)
             receiveChain.copyToWritable(UnsafeRawBufferPointer(rebasing: frame[Self.headerLength..<(Self.headerLength + length)]),
                                         at: UInt64(headerLength))
-            queue.push(head: receiveChain.head, written: UInt32(headerLength + length))
+            queue.push(receiveChain, written: UInt32(headerLength + length))
             counters.received += 1
             counters.receivedBytes += length
             delivered += 1
@@ -307,7 +273,7 @@ public final class VirtioNet: VirtioDevice {
         }
     }
 
-    private func notifyIfNeeded(_ queue: Virtqueue) {
+    func notifyIfNeeded(_ queue: Virtqueue) {
         if queue.needsNotification() { interrupt?.usedBuffers(queue: queue.index) }
     }
 }

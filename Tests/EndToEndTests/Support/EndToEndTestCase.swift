@@ -91,6 +91,12 @@ class EndToEndTestCase: XCTestCase {
            let engine = ProcessInfo.processInfo.environment["TRAPEZE_E2E_EXEC"], !engine.isEmpty {
             arguments.insert(contentsOf: ["--exec", engine], at: 1)
         }
+        // TRAPEZE_E2E_IO=inline|thread: where devices do their host I/O, likewise (scripts/test's
+        // second pass runs the devices inline).
+        if arguments.first == "run", !arguments.contains("--io"),
+           let io = ProcessInfo.processInfo.environment["TRAPEZE_E2E_IO"], !io.isEmpty {
+            arguments.insert(contentsOf: ["--io", io], at: 1)
+        }
         let session = try prefix.first.map {
             try GuestSession(binary: URL(fileURLWithPath: $0), arguments: Array(prefix.dropFirst()) + [binary.path] + arguments,
                              environment: environment)

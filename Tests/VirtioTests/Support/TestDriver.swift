@@ -234,8 +234,21 @@ final class TestDriver {
 
     func usedIndex(queue q: Int = 0) -> UInt16 { memory.load(queues[q].used + 2)! }
 
-    /// Used-ring entries the device added since the last call: (head, written length).
-    func takeUsed(queue q: Int = 0) -> [(id: UInt32, length: UInt32)] {
+    /// With a device on a `DeviceWorker`: waits until the worker carried out every submitted
+    /// request, then lets the device answer them, as the run loop does between hart slices.
+    func settle() {
+        guard let worker, let device = transport.device as? OffloadingDevice else { return }
+        worker.waitUntilIdle(device)
+        device.finishCompleted()
+    }
+
+    /// The worker the test attached to the device, if any.
+    var worker: DeviceWorker?
+
+    /// Used-ring entries the device added since the last call: (head, written length), after
+    /// `settle()` unless `settling` is false.
+    func takeUsed(queue q: Int = 0, settling: Bool = true) -> [(id: UInt32, length: UInt32)] {
+        if settling { settle() }
         let layout = queues[q]
         var entries: [(UInt32, UInt32)] = []
         let end = usedIndex(queue: q)
@@ -288,7 +301,7 @@ final class RecordingDevice: VirtioDevice {
                 p.initializeMemory(as: UInt8.self, repeating: 0xEE, count: n)
                 return true
             }
-            queue.push(head: chain.head, written: UInt32(chain.writableLength))
+            queue.push(chain, written: UInt32(chain.writableLength))
         }
     }
 }

@@ -1,0 +1,186 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CShims
+import Foundation  // Thread
+import Synchronization
+import Virtio
+
+/// The machine's I/O thread (ARCHITECTURE.md, "Threads"): it carries out the part of device
+/// requests that blocks the host, reads and writes and fsyncs of disk images and writes to TAPs,
+/// so that the harts run on meanwhile, on the host's other core.
+///
+/// Devices take chains and answer the driver on the harts' thread; only the host I/O comes here
+/// (`OffloadingDevice`). The harts' thread learns of completed requests at its next slice
+/// boundary (`takeCompletions`) or, when every hart waits for an interrupt, from
+/// `completionDescriptor`, which it polls. The thread sleeps in poll() on its own eventfd when
+/// no device has work, and is an OS thread, never the Swift concurrency pool.
+final class IOThread: DeviceWorker, @unchecked Sendable {
+    /// Set before `start`, read-only afterwards: both threads read it.
+    private let devices: [OffloadingDevice]
+    /// Signalled by devices that submitted work, and by `stop`.
+    private let wakeDescriptor: Int32
+    /// Signalled when requests completed: the harts' thread polls it while all harts sleep.
+    let completionDescriptor: Int32
+    private let completionsPending = Atomic<Bool>(false)
+    private let stopping = Atomic<Bool>(false)
+    /// A device submitted work since the thread last looked.
+    private let workPending = Atomic<Bool>(false)
+    /// The thread sleeps in poll(): `wake` must signal `wakeDescriptor`. Each side stores its own
+    /// flag and then loads the other's, both sequentially consistent, so one of them always sees
+    /// the other and no wakeup is lost; while awake, no system call is made.
+    private let asleep = Atomic<Bool>(false)
+    /// The harts' thread sleeps in poll(): completions must signal `completionDescriptor`.
+    private let hartsAsleep = Atomic<Bool>(false)
+    private let exited = DispatchSemaphore(value: 0)
+    private var thread: Thread?
+
+    /// What the thread did, for `--stats`: batches of completed requests it handed back, and
+    /// times it woke from poll().
+    private let batchCount = Atomic<UInt64>(0)
+    private let wakeupCount = Atomic<UInt64>(0)
+    var batches: UInt64 { batchCount.load(ordering: .relaxed) }
+    var wakeups: UInt64 { wakeupCount.load(ordering: .relaxed) }
+
+    init(devices: [OffloadingDevice]) throws(MachineError) {
+        let wake = trapeze_event_create(), completion = trapeze_event_create()
+        guard wake >= 0, completion >= 0 else {
+            let reason = String(cString: strerror(errno))
+            if wake >= 0 { close(wake) }
+            throw .hostResource("cannot create the I/O thread's eventfd: \(reason) (raise the open-files limit, ulimit -n)")
+        }
+        self.devices = devices
+        wakeDescriptor = wake
+        completionDescriptor = completion
+        for device in devices { device.attach(worker: self) }
+    }
+
+    deinit {
+        close(wakeDescriptor)
+        close(completionDescriptor)
+    }
+
+    /// Starts the thread (once).
+    func start() {
+        guard thread == nil else { return }
+        let thread = Thread { [self] in loop() }
+        thread.name = "trapeze-io"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Carries out every request already submitted, then ends the thread and waits for it: the
+    /// image holds every write the guest submitted before the VM stopped.
+    func stop() {
+        guard thread != nil else { return }
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        trapeze_event_signal(wakeDescriptor)  // unconditionally: the thread may be about to sleep
+        exited.wait()
+        thread = nil
+    }
+
+    // MARK: The harts' thread
+
+    /// True once after the thread completed requests: the caller runs `finishCompleted()` on
+    /// every device.
+    func takeCompletions() -> Bool {
+        guard completionsPending.load(ordering: .acquiring) else { return false }
+        return completionsPending.exchange(false, ordering: .acquiringAndReleasing)
+    }
+
+    /// Completions wait to be taken (the harts' thread must not sleep).
+    var hasCompletions: Bool { completionsPending.load(ordering: .acquiring) }
+
+    /// Whether any device has a request the thread has not completed.
+    var hasRequestsInFlight: Bool { devices.contains { $0.requestsInFlight > 0 } }
+
+    /// Every hart waits for an interrupt and requests are in flight: spins for a short while in
+    /// the hope that they complete, because on a virtual host the wakeup from poll() costs about
+    /// as much as a small request (measured: ~150 µs a wakeup, twice per request). True when
+    /// completions arrived; false when the caller should sleep (in poll, with
+    /// `completionDescriptor`, which `prepareToSleep` arms).
+    func spinForCompletions(until deadline: UInt64, interrupted: () -> Bool) -> Bool {
+        while trapeze_monotonic_ns() < deadline {
+            if hasCompletions { return true }
+            if interrupted() { return false }
+            for _ in 0..<64 { trapeze_cpu_relax() }
+        }
+        return hasCompletions
+    }
+
+    /// Before the harts' thread sleeps in poll() with `completionDescriptor`: from now on each
+    /// completion signals the descriptor. False when completions came meanwhile (do not sleep).
+    func prepareToSleep() -> Bool {
+        hartsAsleep.store(true, ordering: .sequentiallyConsistent)
+        if completionsPending.load(ordering: .sequentiallyConsistent) {
+            hartsAsleep.store(false, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    /// After the poll(): completions no longer signal the descriptor.
+    func wokeUp() {
+        hartsAsleep.store(false, ordering: .relaxed)
+        trapeze_event_drain(completionDescriptor)
+    }
+
+    // MARK: DeviceWorker
+
+    func wake() {
+        workPending.store(true, ordering: .sequentiallyConsistent)
+        if asleep.load(ordering: .sequentiallyConsistent) { trapeze_event_signal(wakeDescriptor) }
+    }
+
+    func waitUntilIdle(_ device: OffloadingDevice) {
+        // A reset is rare and a request ends within its host I/O: polling is simpler than a
+        // condition variable on every completion.
+        while device.requestsInFlight > 0 {
+            wake()
+            usleep(20)
+        }
+    }
+
+    // MARK: The thread
+
+    /// How long the thread keeps looking for new requests after its last one before it sleeps:
+    /// long enough to cover a guest's turnaround from one request to the next at queue depth 1.
+    static let spinNanoseconds: UInt64 = 300_000
+
+    private func loop() {
+        var wait = pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)
+        var lastWork = trapeze_monotonic_ns()
+        while true {
+            // Cleared before looking for work, so a submission after the look sets it again.
+            workPending.store(false, ordering: .sequentiallyConsistent)
+            var completed = false
+            for device in devices where device.performSubmitted() { completed = true }
+            if completed {
+                batchCount.add(1, ordering: .relaxed)
+                completionsPending.store(true, ordering: .sequentiallyConsistent)
+                if hartsAsleep.load(ordering: .sequentiallyConsistent) { trapeze_event_signal(completionDescriptor) }
+                lastWork = trapeze_monotonic_ns()
+                continue
+            }
+            if stopping.load(ordering: .sequentiallyConsistent) { break }
+            if spinForWork(until: lastWork + Self.spinNanoseconds) { continue }
+            asleep.store(true, ordering: .sequentiallyConsistent)
+            if !workPending.load(ordering: .sequentiallyConsistent) && !stopping.load(ordering: .sequentiallyConsistent) {
+                _ = poll(&wait, 1, -1)
+                wakeupCount.add(1, ordering: .relaxed)
+            }
+            asleep.store(false, ordering: .sequentiallyConsistent)
+            trapeze_event_drain(wakeDescriptor)
+            lastWork = trapeze_monotonic_ns()
+        }
+        exited.signal()
+    }
+
+    private func spinForWork(until deadline: UInt64) -> Bool {
+        while trapeze_monotonic_ns() < deadline {
+            if workPending.load(ordering: .relaxed) || stopping.load(ordering: .relaxed) { return true }
+            for _ in 0..<64 { trapeze_cpu_relax() }
+        }
+        return false
+    }
+}
