@@ -91,7 +91,8 @@ final class IOThread: DeviceWorker, @unchecked Sendable {
     /// Completions wait to be taken (the harts' thread must not sleep).
     var hasCompletions: Bool { completionsPending.load(ordering: .acquiring) }
 
-    /// Whether any device has a request the thread has not completed.
+    /// Whether any device has a request the thread is carrying out (not a receive buffer
+    /// waiting for a frame).
     var hasRequestsInFlight: Bool { devices.contains { $0.requestsInFlight > 0 } }
 
     /// Every hart waits for an interrupt and requests are in flight: spins for a short while in
@@ -148,7 +149,10 @@ final class IOThread: DeviceWorker, @unchecked Sendable {
     static let spinNanoseconds: UInt64 = 300_000
 
     private func loop() {
-        var wait = pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)
+        // The wake eventfd, then the descriptors of devices waiting for the host (a TAP while
+        // its device holds receive buffers); refilled before each wait, never reallocated.
+        var waits = [pollfd](repeating: pollfd(fd: -1, events: Int16(POLLIN), revents: 0), count: devices.count + 1)
+        waits[0].fd = wakeDescriptor
         var lastWork = trapeze_monotonic_ns()
         while true {
             // Cleared before looking for work, so a submission after the look sets it again.
@@ -163,10 +167,16 @@ final class IOThread: DeviceWorker, @unchecked Sendable {
                 continue
             }
             if stopping.load(ordering: .sequentiallyConsistent) { break }
-            if spinForWork(until: lastWork + Self.spinNanoseconds) { continue }
+            var count = 1
+            for device in devices {
+                guard let fd = device.workerReadinessDescriptor else { continue }
+                waits[count].fd = fd
+                count += 1
+            }
+            if spinForWork(until: lastWork + Self.spinNanoseconds, waits: &waits, count: count) { continue }
             asleep.store(true, ordering: .sequentiallyConsistent)
             if !workPending.load(ordering: .sequentiallyConsistent) && !stopping.load(ordering: .sequentiallyConsistent) {
-                _ = poll(&wait, 1, -1)
+                _ = poll(&waits, nfds_t(count), -1)
                 wakeupCount.add(1, ordering: .relaxed)
             }
             asleep.store(false, ordering: .sequentiallyConsistent)
@@ -176,9 +186,17 @@ final class IOThread: DeviceWorker, @unchecked Sendable {
         exited.signal()
     }
 
-    private func spinForWork(until deadline: UInt64) -> Bool {
+    /// Spins until a device submits work or, every few microseconds, one of the device
+    /// descriptors (`waits[1..<count]`) polls readable; false at `deadline`.
+    private func spinForWork(until deadline: UInt64, waits: inout [pollfd], count: Int) -> Bool {
+        var round = 0
         while trapeze_monotonic_ns() < deadline {
             if workPending.load(ordering: .relaxed) || stopping.load(ordering: .relaxed) { return true }
+            round += 1
+            if count > 1 && round % 16 == 0 {
+                let ready = waits.withUnsafeMutableBufferPointer { poll($0.baseAddress! + 1, nfds_t(count - 1), 0) }
+                if ready > 0 { return true }
+            }
             for _ in 0..<64 { trapeze_cpu_relax() }
         }
         return false

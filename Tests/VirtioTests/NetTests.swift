@@ -369,10 +369,12 @@ final class NetTests: XCTestCase {
         XCTAssertNil(device.receiveReadinessDescriptor)
 
         initialize()
-        let buffer = writableBuffer(1526)
-        driver.addChain([buffer])
-        XCTAssertEqual(driver.takeUsed().map(\.length), [UInt32(12 + f.count)])
-        XCTAssertEqual(driver.bytes(at: buffer.address + 12, f.count), f, "the frame waited in the backend")
+        let buffers = [writableBuffer(1526), writableBuffer(1526)]
+        for b in buffers { driver.addChain([b]) }
+        XCTAssertEqual(driver.takeUsed().map(\.length), [UInt32(12 + f.count), UInt32(12 + f.count)])
+        XCTAssertEqual(driver.bytes(at: buffers[0].address + 12, f.count), frame(40, seed: 1),
+                       "the frame that came before the broken chain waited in the backend")
+        XCTAssertEqual(driver.bytes(at: buffers[1].address + 12, f.count), f, "and the one after it")
     }
 
     /// A broken transmit queue stops receiving too: the whole device needs a reset.

@@ -81,7 +81,7 @@ public final class VirtioBlock: OffloadingDevice {
     private let id: [UInt8]
     private let config: VirtioConfigSpace
     /// One slot per request the driver can have out at once (the queue's size).
-    private let slots = RequestSlots(count: Int(VirtioBlock.queueSize)) { BlockRequest() }
+    let slots = RequestSlots(count: Int(VirtioBlock.queueSize)) { BlockRequest() }
     /// Slot numbers `finishCompleted` answers; kept to reuse its storage.
     private var completed: [Int] = []
     private var worker: DeviceWorker?
@@ -315,4 +315,6 @@ public final class VirtioBlock: OffloadingDevice {
     }
 
     public var requestsInFlight: Int { slots.inFlight }
+
+    public var requestsOutstanding: Int { slots.outstanding }
 }

@@ -111,36 +111,19 @@ extension VirtioNet {
         return Int(length)
     }
 
-    // MARK: OffloadingDevice
-
-    public func attach(worker: DeviceWorker) {
-        self.worker = worker
-    }
-
-    public func performSubmitted() -> Bool {
-        var completed = false
-        while let slot = transmitSlots.nextSubmitted() {
-            send(transmitSlots.requests[slot])
-            transmitSlots.complete(slot)
-            completed = true
-        }
-        return completed
-    }
-
-    public func finishCompleted() {
+    /// Answers the transmit requests the worker completed, then takes the chains that waited
+    /// for a free slot.
+    func finishTransmits() {
         transmitSlots.takeCompleted(into: &completedTransmits)
         guard let queue = transmitq, !completedTransmits.isEmpty else { return }
         for slot in completedTransmits { answerTransmit(slot, on: queue) }
         notifyIfNeeded(queue)
-        // Chains that found every slot taken wait in the ring; the driver need not notify again.
+        // The driver need not notify again for chains that found every slot taken.
         guard !failed else { return }
         do {
             try takeTransmitRequests(from: queue)
         } catch {
-            failed = true
-            interrupt?.deviceFailed(error)
+            fail(error)
         }
     }
-
-    public var requestsInFlight: Int { transmitSlots.inFlight }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Feature bits of the network device (virtio 1.2 section 5.1.3).
 extension VirtioFeatures {
     /// VIRTIO_NET_F_CSUM: the driver may send frames with a partial checksum (NEEDS_CSUM).
@@ -92,20 +94,33 @@ public final class VirtioNet: OffloadingDevice {
     /// One header and frame on its way from the backend, as the backend hands them over: the
     /// 12-byte header, then a frame one byte longer than the longest so that a longer frame from
     /// the backend shows as too long instead of quietly cut.
-    private let frame: UnsafeMutableRawBufferPointer
-    /// The same for the frame on its way to the backend; only the code carrying out transmit
-    /// requests (the worker, or the notification without one) uses it.
+    ///
+    /// The receive side (the worker, or the harts' thread without one) owns it and
+    /// `heldReceives`; the transmit side owns `transmitFrame`.
+    let frame: UnsafeMutableRawBufferPointer
+    /// The same for the frame on its way to the backend.
     let transmitFrame: UnsafeMutableRawBufferPointer
     /// The guest's header: 12 bytes, or 10 for a driver without VIRTIO_F_VERSION_1.
     var headerLength = VirtioNet.headerLength
     var features: VirtioFeatures = []
-    private var receiveChain = DescriptorChain(capacity: Int(VirtioNet.queueSize))
-    private var receiveq: Virtqueue?
+    var receiveq: Virtqueue?
     var transmitq: Virtqueue?
-    /// One slot per transmit chain the driver can have out at once.
+    /// One slot per chain the driver can have out at once, per queue.
     let transmitSlots = RequestSlots(count: Int(VirtioNet.queueSize)) { TransmitRequest() }
-    /// Slot numbers `finishCompleted` answers; kept to reuse its storage.
+    let receiveSlots = RequestSlots(count: Int(VirtioNet.queueSize)) { ReceiveRequest() }
+    /// Receive buffers handed over and waiting for a frame, oldest first: frames fill them in
+    /// the order the driver posted them.
+    var heldReceives = SlotFIFO(capacity: Int(VirtioNet.queueSize))
+    /// Set on the harts' thread when the device resets or breaks: the receive side gives up the
+    /// buffers it holds instead of filling them, and reads no frame.
+    let stopReceiving = Atomic<Bool>(false)
+    /// Receive buffers handed over that the receive side has not yet tried to fill: it counts
+    /// them off only after its pass over the frames waiting, so a test (or a reset) that sees 0
+    /// knows every frame that waited when the buffers came has been delivered.
+    let receivesUnexamined = Atomic<Int>(0)
+    /// Slot numbers `finishCompleted` answers; kept to reuse their storage.
     var completedTransmits: [Int] = []
+    var completedReceives: [Int] = []
     var worker: DeviceWorker?
     /// The driver broke a queue: the transport set NEEDS_RESET, nothing moves until a reset.
     var failed = false
@@ -160,11 +175,16 @@ public final class VirtioNet: OffloadingDevice {
     }
 
     public func reset() {
-        // Frames on the worker are read from guest memory until sent: they go before the reset does.
-        if let worker, transmitSlots.outstanding > 0 {
+        // Requests on the worker read or write guest memory: they end before the reset does.
+        // Receive buffers waiting there for a frame are given up instead of filled.
+        stopReceiving.store(true, ordering: .releasing)
+        if let worker, transmitSlots.outstanding > 0 || receiveSlots.outstanding > 0 {
             worker.waitUntilIdle(self)
         }
+        if worker == nil { _ = performReceive() }  // gives up the held buffers on this thread
         transmitSlots.reclaimAll()
+        receiveSlots.reclaimAll()
+        stopReceiving.store(false, ordering: .releasing)
         interrupt = nil
         receiveq = nil
         transmitq = nil
@@ -181,99 +201,57 @@ public final class VirtioNet: OffloadingDevice {
                 try takeTransmitRequests(from: queue)
             } else {
                 // New receive buffers: frames that waited for them go now.
-                try receiveFrames()
+                try takeReceiveBuffers()
             }
         } catch {
             failed = true
+            stopReceiving.store(true, ordering: .releasing)
             throw error
         }
     }
 
-    // MARK: Receive
+    // MARK: OffloadingDevice
 
-    /// Moves frames waiting in the backend into the guest's receive buffers, as many as there are
-    /// buffers (and at most `maxFramesPerPoll`), and interrupts the driver if it asked. Call it
-    /// between hart slices. Returns the frames delivered.
-    @discardableResult
-    public func pollReceive() -> Int {
-        do {
-            return try receiveFrames()
-        } catch {
-            // Outside a notification: the transport sets NEEDS_RESET as for a thrown error.
-            failed = true
-            interrupt?.deviceFailed(error)
-            return 0
-        }
+    public func attach(worker: DeviceWorker) {
+        self.worker = worker
     }
 
-    /// The backend's descriptor while the driver has receive buffers posted, for the run loop to
-    /// sleep on; nil otherwise, so that a frame nobody can take does not keep waking the loop.
-    public var receiveReadinessDescriptor: Int32? {
-        guard !failed, let queue = receiveq, queue.pendingCount > 0 else { return nil }
-        return backend.readinessDescriptor
+    public func performSubmitted() -> Bool {
+        var completed = false
+        while let slot = transmitSlots.nextSubmitted() {
+            send(transmitSlots.requests[slot])
+            transmitSlots.complete(slot)
+            completed = true
+        }
+        return performReceive() > 0 || completed
     }
 
-    @discardableResult
-    private func receiveFrames() throws(VirtioError) -> Int {
-        guard !failed, let queue = receiveq, queue.isReady else { return 0 }
-        defer { notifyIfNeeded(queue) }
-        var delivered = 0
-        for _ in 0..<Self.maxFramesPerPoll {
-            // Without a posted buffer the frame is not read: it waits in the backend.
-            guard queue.pendingCount > 0, let received = backend.receive(into: frame) else { break }
-            // pendingCount > 0, so pop finds a chain or throws; false would mean the queue stopped.
-            guard try queue.pop(into: &receiveChain) else { break }
-            try checkReceiveChain(receiveChain)
-            let length = received - Self.headerLength
-            guard length > 0, length <= Self.maxFrameLength, UInt64(headerLength + length) <= receiveChain.writableLength,
-                  let header = receiveHeader() else {
-                counters.receiveDropped += 1
-                queue.push(receiveChain, written: 0)
-                continue
-            }
-            header.write(to: frame, buffers: 1)
-            receiveChain.copyToWritable(UnsafeRawBufferPointer(rebasing: frame[..<headerLength]), at: 0)
-            receiveChain.copyToWritable(UnsafeRawBufferPointer(rebasing: frame[Self.headerLength..<(Self.headerLength + length)]),
-                                        at: UInt64(headerLength))
-            queue.push(receiveChain, written: UInt32(headerLength + length))
-            counters.received += 1
-            counters.receivedBytes += length
-            delivered += 1
-        }
-        return delivered
+    public func finishCompleted() {
+        finishTransmits()
+        finishReceives()
     }
 
-    /// The header for the guest from the backend's (in `frame`): its checksum flags if the guest
-    /// accepted GUEST_CSUM, else none. Nil for a frame the guest cannot take as it is: a segment
-    /// to cut (no GUEST_TSO is offered) or a checksum left to finish without GUEST_CSUM, which a
-    /// backend told no offloads never sends.
-    private func receiveHeader() -> VirtioNetHeader? {
-        let host = VirtioNetHeader(UnsafeRawBufferPointer(frame))
-        guard host.gsoType == 0 else { return nil }
-        var header = VirtioNetHeader()
-        if features.contains(.netGuestChecksum) {
-            header.flags = host.flags.intersection([.needsChecksum, .dataValid])
-            if header.flags.contains(.needsChecksum) {
-                header.checksumStart = host.checksumStart
-                header.checksumOffset = host.checksumOffset
-            }
-        } else if host.flags.contains(.needsChecksum) {
-            return nil
-        }
-        return header
+    public var requestsInFlight: Int {
+        transmitSlots.inFlight
+            + (stopReceiving.load(ordering: .acquiring) ? receiveSlots.inFlight : receivesUnexamined.load(ordering: .acquiring))
     }
 
-    /// 5.1.6.3: receive buffers are device-writable and hold at least the header.
-    private func checkReceiveChain(_ chain: DescriptorChain) throws(VirtioError) {
-        guard chain.readableCount == 0 else {
-            throw .malformedRequest("virtio-net receive chain with a device-readable buffer")
-        }
-        guard chain.writableLength >= UInt64(headerLength) else {
-            throw .malformedRequest("virtio-net receive chain of \(chain.writableLength) bytes, shorter than the \(headerLength)-byte header")
-        }
+    public var requestsOutstanding: Int { transmitSlots.outstanding + receiveSlots.outstanding }
+
+    public var workerReadinessDescriptor: Int32? {
+        heldReceives.isEmpty ? nil : backend.readinessDescriptor
     }
 
+    /// Asks the driver for an interrupt if the buffers just returned call for one.
     func notifyIfNeeded(_ queue: Virtqueue) {
         if queue.needsNotification() { interrupt?.usedBuffers(queue: queue.index) }
+    }
+
+    /// The driver broke a queue outside a notification (found between hart slices or when
+    /// answering): nothing moves until it resets the device.
+    func fail(_ error: VirtioError) {
+        failed = true
+        stopReceiving.store(true, ordering: .releasing)
+        interrupt?.deviceFailed(error)
     }
 }

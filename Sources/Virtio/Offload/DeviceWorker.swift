@@ -8,9 +8,10 @@
 public protocol DeviceWorker: AnyObject, Sendable {
     /// A device submitted requests: the worker calls its `performSubmitted()` soon.
     func wake()
-    /// Returns once `device` has no submitted request the worker has not completed. A device
-    /// reset waits here so that no write into guest memory outlives it, as hardware finishes or
-    /// aborts its DMA before it reports a reset done (2.4).
+    /// Returns once `device.requestsInFlight` is 0, the worker carrying the requests out
+    /// meanwhile. A device reset waits here (after telling its receive side to give up buffers
+    /// that wait for the host) so that no access to guest memory outlives it, as hardware
+    /// finishes or aborts its DMA before it reports a reset done (2.4).
     func waitUntilIdle(_ device: OffloadingDevice)
 }
 
@@ -24,6 +25,19 @@ public protocol OffloadingDevice: VirtioDevice {
     /// The harts' thread: answers the driver for every completed request (status, used ring,
     /// interrupt) and takes the chains that waited for a free request slot.
     func finishCompleted()
-    /// Requests submitted and not yet completed by the worker (any thread).
+    /// Requests submitted that the worker will complete without waiting for the world outside
+    /// (any thread): a receive buffer waiting for a frame is not one, unless the device is
+    /// giving such buffers up (a reset).
     var requestsInFlight: Int { get }
+    /// The harts' thread: requests taken from the driver and not answered yet, receive buffers
+    /// waiting for a frame included.
+    var requestsOutstanding: Int { get }
+    /// Worker thread: a descriptor whose readability means `performSubmitted()` has work (a TAP
+    /// with a frame for a receive buffer the device holds), for the worker to poll; nil when
+    /// only a submission makes work.
+    var workerReadinessDescriptor: Int32? { get }
+}
+
+extension OffloadingDevice {
+    public var workerReadinessDescriptor: Int32? { nil }
 }

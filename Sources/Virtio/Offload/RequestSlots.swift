@@ -41,6 +41,13 @@ final class RequestSlots<Request: AnyObject>: @unchecked Sendable {
     /// Slots not free: requests being carried out or waiting to be answered.
     var outstanding: Int { requests.count - free.count }
 
+    /// The requests in slots that are not free (for tests that check where a device may write).
+    var outstandingRequests: [Request] {
+        var isFree = [Bool](repeating: false, count: requests.count)
+        for slot in free { isFree[slot] = true }
+        return requests.indices.filter { !isFree[$0] }.map { requests[$0] }
+    }
+
     func submit(_ slot: Int) {
         shared.withLock {
             $0.submitted.push(slot)
@@ -95,6 +102,11 @@ struct SlotFIFO {
         storage[(head + count) % storage.count] = slot
         count += 1
     }
+
+    var isEmpty: Bool { count == 0 }
+
+    /// The oldest slot, left in the queue.
+    var first: Int? { count > 0 ? storage[head] : nil }
 
     mutating func pop() -> Int? {
         guard count > 0 else { return nil }

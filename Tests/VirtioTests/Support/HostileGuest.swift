@@ -42,6 +42,7 @@ final class HostileGuest {
     let diskPath: String
     let disk: BlockFile
     let net: VirtioNet
+    let block: VirtioBlock
     let netBackend: FuzzNetBackend
     var random: SplitMix64
     private(set) var failure: String?
@@ -57,9 +58,6 @@ final class HostileGuest {
     /// requests stay in flight across steps, register writes and resets, as on the I/O thread.
     let worker = ManualWorker()
     private let offloading: [OffloadingDevice]
-    /// Where requests still in flight may write when the worker runs them: each queue's
-    /// device-writable ranges as they were when it took its chains.
-    private var inFlightAllowed: [(UInt64, UInt64)] = []
 
     init(seed: UInt64) throws {
         random = SplitMix64(seed: seed)
@@ -74,7 +72,8 @@ final class HostileGuest {
         netBackend = FuzzNetBackend(seed: seed)
         net = VirtioNet(backend: netBackend, mac: MACAddress.defaultAddress(index: 0))
         let memory = self.memory, sink = self.sink
-        let devices: [VirtioDevice] = [VirtioBlock(file: disk, serial: "fuzz"), VirtioEntropy(), net]
+        block = VirtioBlock(file: disk, serial: "fuzz")
+        let devices: [VirtioDevice] = [block, VirtioEntropy(), net]
         offloading = devices.compactMap { $0 as? OffloadingDevice }
         for device in offloading { device.attach(worker: worker) }
         let transports = devices.enumerated().map { i, device in
@@ -116,28 +115,16 @@ final class HostileGuest {
         case 15..<25 where targets[t].transport.device === net:
             // Frames arrive from the host, and the run loop polls between hart slices.
             netBackend.arrive(count: Int(random.next() % 4))
-            if siblingTablesPointAnywhere(t) {
+            // The I/O thread usually delivers them before the guest looks again.
+            let deliverNow = random.next() % 4 != 0
+            checked(t, runningWorker: deliverNow) {
                 net.pollReceive()
-            } else {
-                checked(allowing: deviceWritableRanges(t)) { net.pollReceive() }
+                if deliverNow { runWorker() }
             }
         case 25..<32:
             // The I/O thread carries out what was submitted and the run loop answers the drivers.
-            if targets.indices.contains(where: { tablesPointAnywhere[$0] }) {
-                runWorker()
-            } else {
-                checked(allowing: targets.indices.flatMap { deviceWritableRanges($0) }) { runWorker() }
-            }
+            checked(t, runningWorker: true) { runWorker() }
         default: attackQueue(t)
-        }
-        if offloading.contains(where: { $0.requestsInFlight > 0 }) {
-            // Chains taken from tables that point anywhere may write anywhere: they are not left
-            // in flight, so that later steps' checks stay exact.
-            if siblingTablesPointAnywhere(t) {
-                runWorker()
-            } else {
-                inFlightAllowed += deviceWritableRanges(t)
-            }
         }
         if let frame = netBackend.oversizedFrameSent {
             failure = "virtio-net sent a frame of \(frame) bytes, over \(VirtioNet.maxFrameLength)"
@@ -258,14 +245,9 @@ final class HostileGuest {
         if target.kind == .netReceive { netBackend.arrive(count: Int(random.next() % 4)) }
         // Three times in four the I/O thread is quick and answers before the guest looks again.
         let answerNow = random.next() % 4 != 0
-        if siblingTablesPointAnywhere(t) {
+        checked(t, runningWorker: answerNow) {
             target.transport.write(offset: 0x050, size: 4, value: queueIndex)
             if answerNow { runWorker() }
-        } else {
-            checked(allowing: deviceWritableRanges(t)) {
-                target.transport.write(offset: 0x050, size: 4, value: queueIndex)
-                if answerNow { runWorker() }
-            }
         }
         chainsCompleted += Int((memory.load(target.used + 2, as: UInt16.self) ?? 0) &- usedBefore)
         if !wasBroken && target.transport.status.contains(.needsReset) { resetsNeeded += 1 }
@@ -461,13 +443,41 @@ final class HostileGuest {
             for device in offloading { _ = device.performSubmitted() }
             for device in offloading { device.finishCompleted() }
         } while offloading.contains(where: { $0.requestsInFlight > 0 })
-        inFlightAllowed.removeAll()
     }
 
-    /// Runs `body` and checks that guest RAM changed only inside `ranges`, or where requests in
-    /// flight may write.
+    /// Runs `body`, which acts on target `t` and, with `runningWorker`, lets the worker carry
+    /// out requests, whose answers let every device take more chains from its current tables;
+    /// checks guest RAM changed only where those may write, when the tables bound that.
+    private func checked(_ t: Int, runningWorker: Bool, _ body: () -> Void) {
+        let involved = runningWorker ? Array(targets.indices) : [t]
+        if involved.contains(where: { siblingTablesPointAnywhere($0) }) {
+            body()
+        } else {
+            checked(allowing: involved.flatMap { deviceWritableRanges($0) }, body)
+        }
+    }
+
+    /// Where outstanding requests may still write: their chains' device-writable buffers (exact:
+    /// the chains were walked when they were taken), and the used rings they go back to.
+    private func outstandingRanges() -> [(UInt64, UInt64)] {
+        var ranges: [(UInt64, UInt64)] = []
+        func add(_ chain: DescriptorChain) {
+            for buffer in chain.buffers where buffer.isWritable { ranges.append((buffer.address, UInt64(buffer.length))) }
+        }
+        for request in block.slots.outstandingRequests { add(request.chain) }
+        for request in net.receiveSlots.outstandingRequests { add(request.chain) }
+        for target in targets where target.transport.device is OffloadingDevice {
+            for queue in target.transport.queues where queue.isReady {
+                ranges.append((queue.usedRing, 6 + 8 * UInt64(queue.size)))
+            }
+        }
+        return ranges
+    }
+
+    /// Runs `body` and checks that guest RAM changed only inside `ranges`, or where requests
+    /// taken earlier may write.
     private func checked(allowing ranges: [(UInt64, UInt64)], _ body: () -> Void) {
-        let ranges = ranges + inFlightAllowed
+        let ranges = ranges + outstandingRanges()
         let ram = UnsafeRawBufferPointer(start: memory.host, count: Int(Self.ramSize))
         snapshot.withUnsafeMutableBytes { $0.copyMemory(from: ram) }
         body()

@@ -12,7 +12,7 @@ final class ManualWorker: DeviceWorker, @unchecked Sendable {
     func wake() { wakes += 1 }
     func waitUntilIdle(_ device: OffloadingDevice) {
         idleWaits += 1
-        while device.performSubmitted() {}
+        repeat { _ = device.performSubmitted() } while device.requestsInFlight > 0
     }
 }
 
