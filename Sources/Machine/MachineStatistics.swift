@@ -36,6 +36,18 @@ public struct MachineStatistics: Sendable, Codable {
     public var virtio: [VirtioCounters]
     /// How guest code executed: "jit" or "interp".
     public var execution: String
+    /// Where devices did their host I/O (`--io`), and what the I/O thread did.
+    public var deviceIO: DeviceIOCounters
+
+    public struct DeviceIOCounters: Sendable, Codable {
+        /// "thread" or "inline".
+        public var mode: String
+        /// Batches of completed requests the I/O thread handed back to the harts' thread.
+        public var completionBatches: UInt64
+        /// Times the I/O thread woke from poll() (it spins a little before it sleeps, so a
+        /// steady stream of requests costs no wakeups).
+        public var wakeups: UInt64
+    }
     /// The JIT's counters with `--exec jit` (nil when interpreting).
     public var jit: JITStatistics?
 
@@ -51,6 +63,9 @@ public struct MachineStatistics: Sendable, Codable {
             ("guest MIPS", String(format: "%.1f", mips)),
             ("code page invalidations", "\(codeInvalidations)"),
             ("execution", execution),
+            ("device I/O", deviceIO.mode == DeviceIOMode.thread.rawValue
+                ? "I/O thread (\(deviceIO.completionBatches) completion batches, \(deviceIO.wakeups) wakeups)"
+                : "inline on the harts' thread"),
         ]
         if let jit { rows += Self.rows(jit) }
         for h in harts {
@@ -162,6 +177,8 @@ extension Machine {
             vmm: vmm?.statistics(),
             virtio: zip(VirtioSlots.names(virtio.map(\.device)), virtio).map { .init(name: $0, counters: $1.statistics) },
             execution: config.execution.rawValue,
+            deviceIO: .init(mode: config.deviceIO.rawValue, completionBatches: ioThread?.batches ?? 0,
+                            wakeups: ioThread?.wakeups ?? 0),
             jit: jit?.statistics)
     }
 }

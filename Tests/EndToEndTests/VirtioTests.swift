@@ -107,6 +107,18 @@ final class VirtioGuestTests: EndToEndTestCase {
         XCTAssertEqual(vda["ioErrors"], 0, "\(vda)")
         XCTAssertEqual(vda["needsReset"], 0, "\(vda)")
         XCTAssertGreaterThan(devices["virtio-rng"]?["bytes"] ?? 0, 0, "the kernel seeds from virtio-rng: \(devices)")
+
+        // The disk's host I/O ran on the I/O thread, unless the run asked for it inline.
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        let io = try XCTUnwrap(object["deviceIO"] as? [String: Any], "a deviceIO record")
+        let mode = ProcessInfo.processInfo.environment["TRAPEZE_E2E_IO"].flatMap { $0.isEmpty ? nil : $0 } ?? "thread"
+        XCTAssertEqual(io["mode"] as? String, mode)
+        let batches = (io["completionBatches"] as? NSNumber)?.uint64Value ?? 0
+        if mode == "thread" {
+            XCTAssertGreaterThan(batches, 0, "requests completed on the I/O thread: \(io)")
+        } else {
+            XCTAssertEqual(batches, 0, "\(io)")
+        }
     }
 
     /// `--stats-json`'s virtio records by device name; its other keys are still there.
