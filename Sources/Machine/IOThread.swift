@@ -6,15 +6,18 @@ import Foundation  // Thread
 import Synchronization
 import Virtio
 
-/// The machine's I/O thread (ARCHITECTURE.md, "Threads"): it carries out the part of device
-/// requests that blocks the host, reads and writes and fsyncs of disk images and writes to TAPs,
-/// so that the harts run on meanwhile, on the host's other core.
+/// The machine's I/O thread (ARCHITECTURE.md, "Threads"): it reads the console's input, and
+/// carries out the part of device requests that blocks the host, reads, writes and fsyncs of disk
+/// images, and writes to and reads from TAPs, so that the harts run on meanwhile, on the host's
+/// other core.
 ///
 /// Devices take chains and answer the driver on the harts' thread; only the host I/O comes here
 /// (`OffloadingDevice`). The harts' thread learns of completed requests at its next slice
 /// boundary (`takeCompletions`) or, when every hart waits for an interrupt, from
-/// `completionDescriptor`, which it polls. The thread sleeps in poll() on its own eventfd when
-/// no device has work, and is an OS thread, never the Swift concurrency pool.
+/// `completionDescriptor`, which it polls. With nothing to do, the thread sleeps in poll() on
+/// its own eventfd, the console's input and the TAPs whose devices hold receive buffers. Timers
+/// are not its business: the harts' thread sleeps until the next deadline itself, which a relay
+/// through this thread would only delay. It is an OS thread, never the Swift concurrency pool.
 final class IOThread: DeviceWorker, @unchecked Sendable {
     /// Set before `start`, read-only afterwards: both threads read it.
     private let devices: [OffloadingDevice]
@@ -42,7 +45,10 @@ final class IOThread: DeviceWorker, @unchecked Sendable {
     var batches: UInt64 { batchCount.load(ordering: .relaxed) }
     var wakeups: UInt64 { wakeupCount.load(ordering: .relaxed) }
 
-    init(devices: [OffloadingDevice]) throws(MachineError) {
+    /// Whose input the thread reads (nil: none).
+    private let console: Console?
+
+    init(devices: [OffloadingDevice], console: Console?) throws(MachineError) {
         let wake = trapeze_event_create(), completion = trapeze_event_create()
         guard wake >= 0, completion >= 0 else {
             let reason = String(cString: strerror(errno))
@@ -50,9 +56,11 @@ final class IOThread: DeviceWorker, @unchecked Sendable {
             throw .hostResource("cannot create the I/O thread's eventfd: \(reason) (raise the open-files limit, ulimit -n)")
         }
         self.devices = devices
+        self.console = console
         wakeDescriptor = wake
         completionDescriptor = completion
         for device in devices { device.attach(worker: self) }
+        console?.observeRoom { [weak self] in self?.wake() }
     }
 
     deinit {
@@ -151,12 +159,18 @@ final class IOThread: DeviceWorker, @unchecked Sendable {
     private func loop() {
         // The wake eventfd, then the descriptors of devices waiting for the host (a TAP while
         // its device holds receive buffers); refilled before each wait, never reallocated.
-        var waits = [pollfd](repeating: pollfd(fd: -1, events: Int16(POLLIN), revents: 0), count: devices.count + 1)
+        var waits = [pollfd](repeating: pollfd(fd: -1, events: Int16(POLLIN), revents: 0), count: devices.count + 2)
         waits[0].fd = wakeDescriptor
         var lastWork = trapeze_monotonic_ns()
+        // Where the console's descriptor is in `waits` (0: not polled).
+        var consoleSlot = 0
         while true {
             // Cleared before looking for work, so a submission after the look sets it again.
             workPending.store(false, ordering: .sequentiallyConsistent)
+            if consoleSlot > 0 && waits[consoleSlot].revents != 0 {
+                waits[consoleSlot].revents = 0
+                console?.readInput()
+            }
             var completed = false
             for device in devices where device.performSubmitted() { completed = true }
             if completed {
@@ -168,11 +182,18 @@ final class IOThread: DeviceWorker, @unchecked Sendable {
             }
             if stopping.load(ordering: .sequentiallyConsistent) { break }
             var count = 1
+            consoleSlot = 0
+            if let fd = console?.inputDescriptor {
+                waits[count].fd = fd
+                consoleSlot = count
+                count += 1
+            }
             for device in devices {
                 guard let fd = device.workerReadinessDescriptor else { continue }
                 waits[count].fd = fd
                 count += 1
             }
+            for i in 0..<count { waits[i].revents = 0 }
             if spinForWork(until: lastWork + Self.spinNanoseconds, waits: &waits, count: count) { continue }
             asleep.store(true, ordering: .sequentiallyConsistent)
             if !workPending.load(ordering: .sequentiallyConsistent) && !stopping.load(ordering: .sequentiallyConsistent) {

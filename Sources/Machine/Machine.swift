@@ -65,7 +65,8 @@ public final class Machine: PowerControl, SBIPlatform {
     let networkDevices: [VirtioNet]
     /// The devices whose host I/O runs on `ioThread` (disks and networks), with `--io thread`.
     let offloadingDevices: [OffloadingDevice]
-    let ioThread: IOThread?
+    /// Reads console input, and does the devices' host I/O with `--io thread`.
+    let ioThread: IOThread
     let console: Console
     let code: DecodedCodeCache
     let panicDetector: PanicDetector
@@ -113,13 +114,8 @@ public final class Machine: PowerControl, SBIPlatform {
         let devices = try VirtioSlots.devices(for: config, consoleOutput: panicDetector)
         virtioConsole = devices.lazy.compactMap { $0 as? VirtioConsole }.first
         networkDevices = devices.compactMap { $0 as? VirtioNet }
-        if config.deviceIO == .thread {
-            offloadingDevices = devices.compactMap { $0 as? OffloadingDevice }
-            ioThread = offloadingDevices.isEmpty ? nil : try IOThread(devices: offloadingDevices)
-        } else {
-            offloadingDevices = []
-            ioThread = nil
-        }
+        offloadingDevices = config.deviceIO == .thread ? devices.compactMap { $0 as? OffloadingDevice } : []
+        ioThread = try IOThread(devices: offloadingDevices, console: console)
         virtio = VirtioSlots.map(devices, on: bus, memory: memory, interrupts: plic)
         let syscon = Syscon(power: self)
         bus.map(syscon, at: VirtMemoryMap.test, length: VirtMemoryMap.testSize)

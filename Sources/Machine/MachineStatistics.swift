@@ -177,8 +177,8 @@ extension Machine {
             vmm: vmm?.statistics(),
             virtio: zip(VirtioSlots.names(virtio.map(\.device)), virtio).map { .init(name: $0, counters: $1.statistics) },
             execution: config.execution.rawValue,
-            deviceIO: .init(mode: config.deviceIO.rawValue, completionBatches: ioThread?.batches ?? 0,
-                            wakeups: ioThread?.wakeups ?? 0),
+            deviceIO: .init(mode: config.deviceIO.rawValue, completionBatches: ioThread.batches,
+                            wakeups: ioThread.wakeups),
             jit: jit?.statistics)
     }
 }

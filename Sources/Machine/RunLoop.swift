@@ -23,10 +23,10 @@ extension Machine {
     /// into the UART and flushes output. When every hart waits (WFI or stopped), the thread sleeps
     /// in poll() until the next timer deadline, input, a frame or a completed request.
     public func run() throws -> MachineExit {
-        ioThread?.start()
+        ioThread.start()
         defer {
             // Writes the guest submitted reach the image before the VM is gone.
-            ioThread?.stop()
+            ioThread.stop()
             console.flush()
         }
         let multiHart = harts.count > 1
@@ -80,7 +80,7 @@ extension Machine {
     /// the console device (the UART or the virtio-console), frames from the TAPs into the network
     /// devices, console output out.
     func serviceDevices() {
-        if let ioThread, ioThread.takeCompletions() {
+        if ioThread.takeCompletions() {
             for device in offloadingDevices { device.finishCompleted() }
         }
         clint.update()
@@ -112,18 +112,18 @@ extension Machine {
         // Input the console device has no room for waits in the Console; sleeping anyway keeps
         // the loop from spinning on it until the driver posts a buffer (an interrupt wakes a hart).
         if console.hasInput && (virtioConsole?.canReceive ?? true) { return }
-        if let ioThread, ioThread.hasRequestsInFlight {
+        if ioThread.hasRequestsInFlight {
             // The guest most likely waits for those requests: spin for them, no longer than the
             // next timer deadline.
             let spinUntil = trapeze_monotonic_ns() + min(Self.completionSpinNanoseconds, ticks * 100)
             if ioThread.spinForCompletions(until: spinUntil, interrupted: { console.hasInput }) { return }
         }
-        guard ioThread?.prepareToSleep() ?? true else { return }
-        defer { ioThread?.wokeUp() }
+        guard ioThread.prepareToSleep() else { return }
+        defer { ioThread.wokeUp() }
         // A TAP whose device has no buffer is left out: its frames wait there until the driver
         // posts one, which it does while a hart runs.
         var pfds = [pollfd(fd: console.wakeFileDescriptor, events: Int16(POLLIN), revents: 0)]
-        if let ioThread { pfds.append(pollfd(fd: ioThread.completionDescriptor, events: Int16(POLLIN), revents: 0)) }
+        pfds.append(pollfd(fd: ioThread.completionDescriptor, events: Int16(POLLIN), revents: 0))
         for net in networkDevices {
             if let fd = net.receiveReadinessDescriptor { pfds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
         }

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Devices
-import Foundation // Thread, NSLock, NSCondition
+import Foundation // NSLock
 
 /// The serial console is the terminal: guest output goes to `outputFD`, keystrokes on `inputFD`
 /// go to the guest.
@@ -13,7 +13,7 @@ import Foundation // Thread, NSLock, NSCondition
 /// Ctrl-A works: `C-a x` quits, `C-a h` prints help, `C-a C-a` sends a C-a. When input is a pipe
 /// or a file, bytes pass through untouched and end of input simply ends input: the guest runs on.
 ///
-/// Threads: one reader thread (an OS thread, never the concurrency pool) blocks in read() and
+/// Threads: the machine's I/O thread polls `inputDescriptor` and calls `readInput()`, which
 /// queues bytes; harts and the run loop call `write(byte:)`, `readByte()` and `flush()`.
 public final class Console: ByteSink, @unchecked Sendable {
     /// True when input is a terminal: raw mode and the escape key apply.
@@ -22,10 +22,18 @@ public final class Console: ByteSink, @unchecked Sendable {
     private let outputFD: Int32
 
     /// Guards the input queue, the quit flag and the wake pipe's state.
-    private let input = NSCondition()
+    private let input = NSLock()
     private var queue: [UInt8] = []
     private var queueHead = 0
     private var quit = false
+    /// read() said end of input (or failed): nothing more will come.
+    private var inputEnded = false
+    /// The queue reached `maxQueued`: input is not read until the guest takes some.
+    private var inputFull = false
+    /// Called (outside the lock) when a full queue has room again, so the reader polls again.
+    private var roomObserver: (@Sendable () -> Void)?
+    private var decoder = EscapeDecoder()
+    private var readBuffer = [UInt8](repeating: 0, count: 256)
     private var wakeSignalled = false
     private let wakeRead: Int32
     private let wakeWrite: Int32
@@ -35,7 +43,7 @@ public final class Console: ByteSink, @unchecked Sendable {
     private let output = NSLock()
     private var pending: [UInt8] = []
 
-    /// The reader stops reading while this much input waits unread (back-pressure on a pipe).
+    /// Input is not read while this much waits unread (back-pressure on a pipe).
     private static let maxQueued = 64 << 10
     /// `write(byte:)` flushes by itself once this much output is buffered.
     private static let autoFlushBytes = 4096
@@ -64,8 +72,9 @@ public final class Console: ByteSink, @unchecked Sendable {
 
     // MARK: Lifecycle
 
-    /// Enters raw mode (when input is a terminal), arranges for the terminal to be restored and
-    /// output flushed on every exit path, and starts the reader thread. Call once.
+    /// Enters raw mode (when input is a terminal) and arranges for the terminal to be restored
+    /// and output flushed on every exit path; from then on input is read (by whoever polls
+    /// `inputDescriptor`). Call once.
     public func start() {
         input.lock()
         let first = !started
@@ -74,10 +83,6 @@ public final class Console: ByteSink, @unchecked Sendable {
         guard first else { return }
         Console.registerForExit(self)
         if isTerminal { _ = TerminalMode.enterRaw(fd: inputFD) }
-        guard inputFD >= 0 else { return }
-        let reader = Thread { [self] in readLoop() }
-        reader.name = "trapeze-console-input"
-        reader.start()
     }
 
     /// Flushes output and gives the terminal its original settings back. Idempotent.
@@ -127,7 +132,13 @@ public final class Console: ByteSink, @unchecked Sendable {
         if queueHead == queue.count {
             queue.removeAll(keepingCapacity: true)
             queueHead = 0
-            input.signal() // the reader may be waiting for room
+            if inputFull {
+                inputFull = false
+                let observer = roomObserver
+                input.unlock()
+                observer?()  // the reader stopped polling for lack of room
+                input.lock()
+            }
         }
         return byte
     }
@@ -150,7 +161,6 @@ public final class Console: ByteSink, @unchecked Sendable {
         defer { input.unlock() }
         quit = true
         signalWakeLocked()
-        input.signal()
     }
 
     // MARK: Waking the run loop
@@ -175,47 +185,68 @@ public final class Console: ByteSink, @unchecked Sendable {
         writeWakeByte(wakeWrite)
     }
 
-    // MARK: The reader thread
+    // MARK: Reading input
 
-    private func readLoop() {
-        var buffer = [UInt8](repeating: 0, count: 256)
-        var decoder = EscapeDecoder()
-        while !quitRequested {
-            let count = buffer.withUnsafeMutableBytes { read(inputFD, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { waitReadable(inputFD); continue }
+    /// The descriptor to poll for keystrokes: nil before `start()`, without input, at its end,
+    /// after quit, and while `maxQueued` bytes wait unread (back-pressure on a pipe).
+    public var inputDescriptor: Int32? {
+        input.lock()
+        defer { input.unlock() }
+        guard started, inputFD >= 0, !inputEnded, !quit, !inputFull else { return nil }
+        return inputFD
+    }
+
+    /// Calls `observer` whenever input has room again after the queue filled up.
+    public func observeRoom(_ observer: @escaping @Sendable () -> Void) {
+        input.lock()
+        defer { input.unlock() }
+        roomObserver = observer
+    }
+
+    /// Reads the input that waits (call when `inputDescriptor` polls readable; one read(), which
+    /// does not block then) and queues it for the guest, handling the escape key on a terminal.
+    public func readInput() {
+        guard let fd = inputDescriptor else { return }
+        let count = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count < 0 {
+            if errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { return }
+            endInput()
+            return
+        }
+        if count == 0 { return endInput() }  // end of input: the guest keeps running without it
+        let bytes = readBuffer[0..<count]
+        guard isTerminal else { return enqueue(bytes) }
+        var forward: [UInt8] = []
+        for byte in bytes {
+            switch decoder.feed(byte) {
+            case .forward(let b): forward.append(b)
+            case .swallow: break
+            case .help: writeText(EscapeDecoder.helpText)
+            case .quit:
+                enqueue(forward[...])
+                requestQuit()
                 return
             }
-            if count == 0 { return } // end of input: the guest keeps running without it
-            let bytes = buffer[0..<count]
-            guard isTerminal else { enqueue(bytes); continue }
-            var forward: [UInt8] = []
-            for byte in bytes {
-                switch decoder.feed(byte) {
-                case .forward(let b): forward.append(b)
-                case .swallow: break
-                case .help: writeText(EscapeDecoder.helpText)
-                case .quit:
-                    enqueue(forward[...])
-                    requestQuit()
-                    return
-                }
-            }
-            enqueue(forward[...])
         }
+        enqueue(forward[...])
+    }
+
+    private func endInput() {
+        input.lock()
+        defer { input.unlock() }
+        inputEnded = true
     }
 
     private func enqueue(_ bytes: ArraySlice<UInt8>) {
         guard !bytes.isEmpty else { return }
         input.lock()
         defer { input.unlock() }
-        while queue.count - queueHead >= Console.maxQueued && !quit { input.wait() }
         if queueHead > 4096 {
             queue.removeFirst(queueHead)
             queueHead = 0
         }
         queue.append(contentsOf: bytes)
+        if queue.count - queueHead >= Console.maxQueued { inputFull = true }
         signalWakeLocked()
     }
 
@@ -266,7 +297,3 @@ private func writeWakeByte(_ fd: Int32) {
     _ = write(fd, &one, 1)
 }
 
-private func waitReadable(_ fd: Int32) {
-    var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-    _ = poll(&pfd, 1, -1)
-}
