@@ -77,8 +77,8 @@ extension Machine {
     }
 
     /// Timer lines, requests the I/O thread completed back to their drivers, console input into
-    /// the console device (the UART or the virtio-console), frames from the TAPs into the network
-    /// devices, console output out.
+    /// the console device (the UART or the virtio-console), receive buffers the network drivers
+    /// posted (with `--io inline`, frames from the TAPs into them), console output out.
     func serviceDevices() {
         if ioThread.takeCompletions() {
             for device in offloadingDevices { device.finishCompleted() }
@@ -93,13 +93,15 @@ extension Machine {
                 _ = uart.receive(byte)
             }
         }
-        // A non-blocking read per device that has receive buffers posted: one system call a slice.
+        // Drivers may post receive buffers without notifying. Inline, a non-blocking read per
+        // device that holds buffers: one system call a slice.
         for net in networkDevices { net.pollReceive() }
         console.flush()
     }
 
     /// Blocks until the earliest timer deadline of any hart, console input, a request the I/O
-    /// thread completed, or a frame on a TAP whose device has a receive buffer for it.
+    /// thread completed, or (with `--io inline`) a frame on a TAP whose device has a receive
+    /// buffer for it.
     func sleepUntilEvent() {
         let now = clint.mtime
         var deadline = clint.nextDeadline() ?? .max
@@ -120,8 +122,8 @@ extension Machine {
         }
         guard ioThread.prepareToSleep() else { return }
         defer { ioThread.wokeUp() }
-        // A TAP whose device has no buffer is left out: its frames wait there until the driver
-        // posts one, which it does while a hart runs.
+        // Inline, a TAP whose device has no buffer is left out: its frames wait there until the
+        // driver posts one, which it does while a hart runs. With the I/O thread, it polls them.
         var pfds = [pollfd(fd: console.wakeFileDescriptor, events: Int16(POLLIN), revents: 0)]
         pfds.append(pollfd(fd: ioThread.completionDescriptor, events: Int16(POLLIN), revents: 0))
         for net in networkDevices {
