@@ -57,7 +57,7 @@ BLK_MEASURES = [("seq-write", "MiBps", "blk seq-write (MiB/s)"),
                 ("seq-read", "MiBps", "blk seq-read (MiB/s)"),
                 ("rand-write", "IOPS", "blk rand-write 4K (IOPS)"),
                 ("rand-read", "IOPS", "blk rand-read 4K (IOPS)"),
-                ("write+compute", "MiBps", "blk write+compute (MiB/s)")]
+                ("fsync+compute", "kept", "blk compute kept during fsync (%)")]
 
 
 def kill_group(proc):

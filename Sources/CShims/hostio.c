@@ -5,6 +5,7 @@
 #include <linux/falloc.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 int trapeze_getrandom(void *buffer, size_t length) {
@@ -54,4 +55,17 @@ void trapeze_event_signal(int fd) {
 void trapeze_event_drain(int fd) {
     uint64_t count;
     while (read(fd, &count, sizeof count) < 0 && errno == EINTR) {}
+}
+
+long trapeze_pread_nowait(int fd, void *buffer, size_t count, uint64_t offset) {
+    if (offset > INT64_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct iovec vector = {buffer, count};
+    ssize_t n;
+    do {
+        n = preadv2(fd, &vector, 1, (off_t)offset, RWF_NOWAIT);
+    } while (n < 0 && errno == EINTR);
+    return n;
 }

@@ -52,7 +52,7 @@ final class IOThread: DeviceWorker, @unchecked Sendable {
         let wake = trapeze_event_create(), completion = trapeze_event_create()
         guard wake >= 0, completion >= 0 else {
             let reason = String(cString: strerror(errno))
-            if wake >= 0 { close(wake) }
+            for fd in [wake, completion] where fd >= 0 { close(fd) }
             throw .hostResource("cannot create the I/O thread's eventfd: \(reason) (raise the open-files limit, ulimit -n)")
         }
         self.devices = devices

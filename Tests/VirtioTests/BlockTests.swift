@@ -89,24 +89,25 @@ final class BlockTests: XCTestCase {
         XCTAssertEqual(Array(fileBytes[5 * 512..<6 * 512]), [UInt8](repeating: 19, count: 512), "the last write wins")
     }
 
-    /// The driver hears of a request only once the worker carried it out and the device answered
-    /// on the harts' thread: status byte, used ring and interrupt together.
+    /// With a worker, a request that waits for the host's disk (here WRITE_ZEROES, an fallocate)
+    /// goes to it, and the driver hears of it only once the worker carried it out and the device
+    /// answered on the harts' thread: status byte, used ring and interrupt together.
     func testAnswerWaitsForTheWorker() throws {
         let worker = ManualWorker()
         try open(readOnly: false, worker: worker)
-        let data = [UInt8](repeating: 0x3C, count: 1024)
         let status = driver.allocate(1, fill: 0xFF)
         driver.addChain([
-            TestBuffer(address: driver.allocate(bytes: header(1, sector: 8)), length: 16, writable: false),
-            TestBuffer(address: driver.allocate(bytes: data), length: 1024, writable: false),
+            TestBuffer(address: driver.allocate(bytes: header(RequestType.writeZeroes.rawValue, sector: 0)),
+                       length: 16, writable: false),
+            TestBuffer(address: driver.allocate(bytes: segment(sector: 8, count: 2)), length: 16, writable: false),
             TestBuffer(address: status, length: 1, writable: true),
         ])
         XCTAssertEqual(worker.wakes, 1)
         XCTAssertEqual(device.requestsInFlight, 1)
-        XCTAssertEqual(fileBytes, original, "not written before the worker runs")
+        XCTAssertEqual(fileBytes, original, "nothing done before the worker runs")
         XCTAssertTrue(device.performSubmitted())
         XCTAssertEqual(device.requestsInFlight, 0)
-        XCTAssertEqual(Array(fileBytes[8 * 512..<10 * 512]), data, "written by the worker")
+        XCTAssertEqual(Array(fileBytes[8 * 512..<10 * 512]), [UInt8](repeating: 0, count: 1024), "done by the worker")
         XCTAssertEqual(driver.bytes(at: status, 1), [0xFF], "no status before the answer")
         XCTAssertEqual(driver.usedIndex(), 0)
         XCTAssertFalse(driver.sink.isHigh(TestDriver.irq))
@@ -115,23 +116,53 @@ final class BlockTests: XCTestCase {
         XCTAssertEqual(driver.usedIndex(), 1)
         XCTAssertTrue(driver.sink.isHigh(TestDriver.irq))
         XCTAssertFalse(device.performSubmitted(), "nothing left")
+        XCTAssertEqual(device.counters.servedByWorker, 1)
     }
 
-    /// A reset with a read in flight lets the read end first (no write into guest memory after
-    /// the reset), and its answer is dropped: the reset queue's used ring stays empty.
+    /// With a worker, what the host does without waiting for its disk is answered when the driver
+    /// notifies: a write (into the host's page cache), a read of cached data, GET_ID, an unknown
+    /// type. A flush goes to the worker.
+    func testQuickRequestsAreAnsweredAtOnce() throws {
+        let worker = ManualWorker()
+        try open(readOnly: false, worker: worker)
+        let data = [UInt8](repeating: 0x3C, count: 1024)
+        let write = request(RequestType.write.rawValue, sector: 8, out: data, settling: false)
+        XCTAssertEqual(write.status, Self.ok)
+        XCTAssertEqual(Array(fileBytes[8 * 512..<10 * 512]), data)
+        let read = request(RequestType.read.rawValue, sector: 8, inLength: 1024, settling: false)
+        XCTAssertEqual(read.data, data, "read back from the host's page cache")
+        XCTAssertEqual(request(RequestType.getID.rawValue, inLength: 20, settling: false).status, Self.ok)
+        XCTAssertEqual(request(RequestType.lifetime.rawValue, inLength: 8, settling: false).status, Self.unsupported)
+        XCTAssertEqual(worker.wakes, 0)
+        XCTAssertEqual(device.counters.servedInline, 4)
+
+        let status = driver.allocate(1, fill: 0xFF)
+        driver.addChain([
+            TestBuffer(address: driver.allocate(bytes: header(RequestType.flush.rawValue, sector: 0)), length: 16, writable: false),
+            TestBuffer(address: status, length: 1, writable: true),
+        ])
+        XCTAssertEqual(worker.wakes, 1)
+        XCTAssertEqual(driver.takeUsed(settling: false).count, 0, "the fsync waits for the worker")
+        driver.settle()
+        XCTAssertEqual(driver.bytes(at: status, 1), [Self.ok])
+        XCTAssertEqual(device.counters.servedByWorker, 1)
+    }
+
+    /// A reset with a request in flight lets it end first (no access to guest memory or the
+    /// image after the reset), and its answer is dropped: the reset queue's used ring stays empty.
     func testResetWaitsForRequestsInFlight() throws {
         let worker = ManualWorker()
         try open(readOnly: false, worker: worker)
-        let buffer = driver.allocate(512, fill: 0xCC)
         driver.addChain([
-            TestBuffer(address: driver.allocate(bytes: header(0, sector: 2)), length: 16, writable: false),
-            TestBuffer(address: buffer, length: 512, writable: true),
+            TestBuffer(address: driver.allocate(bytes: header(RequestType.writeZeroes.rawValue, sector: 0)),
+                       length: 16, writable: false),
+            TestBuffer(address: driver.allocate(bytes: segment(sector: 2, count: 1)), length: 16, writable: false),
             TestBuffer(address: driver.allocate(1, fill: 0xFF), length: 1, writable: true),
         ])
         XCTAssertEqual(device.requestsInFlight, 1)
         driver.write(Reg.status, 0)
         XCTAssertEqual(device.requestsInFlight, 0)
-        XCTAssertEqual(driver.bytes(at: buffer, 512), Array(original[1024..<1536]), "the read ended before the reset did")
+        XCTAssertEqual(Array(fileBytes[1024..<1536]), [UInt8](repeating: 0, count: 512), "done before the reset ended")
         XCTAssertTrue(driver.initialize())
         device.finishCompleted()
         XCTAssertEqual(driver.usedIndex(), 0, "no answer from before the reset")
@@ -151,7 +182,8 @@ final class BlockTests: XCTestCase {
     /// then the status byte; `split` puts each data part in 512-byte descriptors. Returns the
     /// status, the used length and the data the device wrote.
     private func request(_ type: UInt32, sector: UInt64 = 0, out: [UInt8] = [], inLength: Int = 0,
-                         split: Bool = false, indirect: Bool = false) -> (status: UInt8, used: UInt32, data: [UInt8]) {
+                         split: Bool = false, indirect: Bool = false,
+                         settling: Bool = true) -> (status: UInt8, used: UInt32, data: [UInt8]) {
         var buffers = [TestBuffer(address: driver.allocate(bytes: header(type, sector: sector)), length: 16, writable: false)]
         func pieces(_ length: Int) -> [Int] {
             guard split else { return length > 0 ? [length] : [] }
@@ -166,7 +198,7 @@ final class BlockTests: XCTestCase {
         let status = driver.allocate(1, fill: 0xFF)
         buffers += inBuffers + [TestBuffer(address: status, length: 1, writable: true)]
         let head = driver.addChain(buffers, indirect: indirect)
-        let used = driver.takeUsed()
+        let used = driver.takeUsed(settling: settling)
         XCTAssertEqual(used.map(\.id), [UInt32(head)], "one used entry for the request")
         let data = inBuffers.flatMap { driver.bytes(at: $0.address, Int($0.length)) }
         return (driver.bytes(at: status, 1)[0], used.first?.length ?? 0, data)
@@ -370,10 +402,16 @@ final class BlockTests: XCTestCase {
             driver.acknowledgeInterrupts()
         }
         let discards: UInt64 = device.file.canPunchHoles ? 1 : 0
-        XCTAssertEqual(device.counters, VirtioBlock.Counters(
+        let counters = device.counters
+        XCTAssertEqual(counters, VirtioBlock.Counters(
             readRequests: 2, writeRequests: 2, flushRequests: 1, getIDRequests: 1, discardRequests: discards,
             writeZeroesRequests: 0, otherRequests: 1, bytesRead: 2048, bytesWritten: 1536,
-            ioErrors: 2 + discards, unsupported: 1))
+            ioErrors: 2 + discards, unsupported: 1,
+            servedInline: counters.servedInline, servedByWorker: counters.servedByWorker))
+        // With a worker the flush goes to it (and so would the discard, were it valid); without
+        // one, everything is served inline.
+        XCTAssertEqual(counters.servedInline + counters.servedByWorker, UInt64(requests.count))
+        XCTAssertEqual(counters.servedByWorker, onWorkerThread ? 1 : 0)
         // A chain with no status byte: NEEDS_RESET, announced with a configuration change interrupt.
         driver.addChain([TestBuffer(address: driver.allocate(bytes: header(4, sector: 0)), length: 16, writable: false)])
         let n = UInt64(requests.count)
@@ -391,7 +429,8 @@ final class BlockTests: XCTestCase {
         XCTAssertEqual(statistics["interrupts"], n + 1, "one per request, one for NEEDS_RESET")
         XCTAssertEqual(UInt64(driver.sink.raised), n + 1, "edges the PLIC would see")
         XCTAssertEqual(statistics["needsReset"], 1)
-        XCTAssertEqual(statistics.count, 14, "\(statistics.keys.sorted())")
+        XCTAssertEqual(statistics["servedInline"], counters.servedInline)
+        XCTAssertEqual(statistics.count, 16, "\(statistics.keys.sorted())")
         // Notifications while the device needs a reset do not reach it and are not counted.
         driver.write(Reg.queueNotify, 0)
         XCTAssertEqual(driver.transport.statistics["queueNotifications"], n + 1)

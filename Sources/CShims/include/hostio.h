@@ -17,6 +17,11 @@ int trapeze_punch_hole(int fd, uint64_t offset, uint64_t length);
 int trapeze_zero_range(int fd, uint64_t offset, uint64_t length);
 
 
+// preadv2(2) with RWF_NOWAIT: reads only what the page cache holds, never waiting for the disk.
+// Returns the bytes read (maybe fewer than `count`), or -1 with errno set: EAGAIN when the first
+// byte is not cached, EOPNOTSUPP when the file does not support it.
+long trapeze_pread_nowait(int fd, void *buffer, size_t count, uint64_t offset);
+
 // An eventfd (non-blocking, close-on-exec) one thread signals and another polls: the I/O thread
 // and the harts' thread wake each other with these. Returns the descriptor, or -1 with errno set.
 int trapeze_event_create(void);

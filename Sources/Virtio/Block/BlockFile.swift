@@ -79,6 +79,32 @@ public final class BlockFile {
         return true
     }
 
+    /// Whether `readCached` may find data: false once the file said it cannot tell (a file
+    /// system without RWF_NOWAIT reads).
+    public private(set) var mayReadCached = true
+
+    /// Reads what of `count` bytes at `offset` the host's page cache holds, from the start,
+    /// without waiting for the disk: the bytes read (0 when the first is not cached), or nil on
+    /// an I/O error or end of file.
+    public func readCached(into buffer: UnsafeMutableRawPointer, count: Int, at offset: UInt64) -> Int? {
+        guard mayReadCached else { return 0 }
+        var done = 0
+        while done < count {
+            let n = trapeze_pread_nowait(fd, buffer + done, count - done, offset + UInt64(done))
+            if n > 0 {
+                done += n
+                continue
+            }
+            if n < 0 && errno == EAGAIN { return done }
+            if n < 0 && (errno == EOPNOTSUPP || errno == EINVAL) {
+                mayReadCached = false
+                return done
+            }
+            return nil
+        }
+        return done
+    }
+
     /// Writes exactly `count` bytes at `offset`; false on an I/O error.
     public func write(from buffer: UnsafeRawPointer, count: Int, at offset: UInt64) -> Bool {
         var done = 0

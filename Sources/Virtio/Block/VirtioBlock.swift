@@ -1,3 +1,5 @@
+import CShims
+
 /// Feature bits of the block device (virtio 1.2 section 5.2.3).
 extension VirtioFeatures {
     /// VIRTIO_BLK_F_SEG_MAX: `seg_max` limits the data buffers of one request.
@@ -21,10 +23,14 @@ extension VirtioFeatures {
 ///     IN (0)  read      OUT (1)  write      FLUSH (4)  fsync      GET_ID (8)  20-byte ID string
 ///     DISCARD (11) and WRITE_ZEROES (13): segments of `le64 sector, le32 num_sectors, le32 flags`
 ///
-/// Requests are taken in order when the driver notifies, on the thread that runs the harts, and
-/// carried out in order on the attached `DeviceWorker` (Machine's I/O thread), so the harts run on
-/// while the host reads, writes or syncs the image; the answer goes back on the harts' thread.
-/// Without a worker, each request is carried out as it is taken. A request the device can answer
+/// Requests are taken in order when the driver notifies, on the thread that runs the harts. With
+/// a `DeviceWorker` attached (Machine's I/O thread), what waits for the host's disk is carried out
+/// there, in order: flushes (fsync), discards and write-zeroes (fallocate), reads of data not in
+/// the host's page cache, and writes while the host throttles writers. The harts run on meanwhile
+/// and the answer goes back on the harts' thread. Reads the page cache holds and writes into it
+/// are served at once, because handing them over costs the guest more than they take: its vCPU
+/// goes idle and wakes for the answer, and the data crosses to the other core's cache (measured
+/// in BENCHMARKS.md). Without a worker, each request is carried out as it is taken. A request the device can answer
 /// gets a status: OK, IOERR (past the end, a length that
 /// is not whole sectors, a write to a read-only disk, a host I/O error) or UNSUPP (an unknown or
 /// unnegotiated type, unknown flags). A chain with no writable byte for the status cannot be
@@ -69,6 +75,11 @@ public final class VirtioBlock: OffloadingDevice {
         /// Requests answered IOERR and UNSUPP (5.2.6).
         public var ioErrors: UInt64 = 0
         public var unsupported: UInt64 = 0
+        /// Requests carried out on the harts' thread when the driver notified (all of them
+        /// without a worker; with one, reads the host's page cache could answer), and requests
+        /// carried out on the worker.
+        public var servedInline: UInt64 = 0
+        public var servedByWorker: UInt64 = 0
     }
 
     public let deviceType = VirtioDeviceType.block
@@ -85,6 +96,8 @@ public final class VirtioBlock: OffloadingDevice {
     /// Slot numbers `finishCompleted` answers; kept to reuse its storage.
     private var completed: [Int] = []
     private var worker: DeviceWorker?
+    /// Host monotonic time until which writes go to the worker (see `performQuickly`).
+    private var inlineWritesPausedUntil: UInt64 = 0
     private var requestQueue: Virtqueue?
     /// The driver broke the queue outside a notification: nothing moves until a reset.
     private var failed = false
@@ -138,7 +151,8 @@ public final class VirtioBlock: OffloadingDevice {
          "flushRequests": counters.flushRequests, "getIDRequests": counters.getIDRequests,
          "discardRequests": counters.discardRequests, "writeZeroesRequests": counters.writeZeroesRequests,
          "otherRequests": counters.otherRequests, "bytesRead": counters.bytesRead,
-         "bytesWritten": counters.bytesWritten, "ioErrors": counters.ioErrors, "unsupported": counters.unsupported]
+         "bytesWritten": counters.bytesWritten, "ioErrors": counters.ioErrors, "unsupported": counters.unsupported,
+         "servedInline": counters.servedInline, "servedByWorker": counters.servedByWorker]
     }
 
     public func activate(features: VirtioFeatures, queues: [Virtqueue], interrupt: VirtioInterrupt) throws(VirtioError) {
@@ -191,15 +205,38 @@ public final class VirtioBlock: OffloadingDevice {
                 slots.release(slot)
                 throw error
             }
-            if worker != nil {
+            if worker == nil {
+                request.perform(file: file, id: id)
+                counters.servedInline &+= 1
+                answer(slot, on: queue)
+            } else if performQuickly(request) {
+                counters.servedInline &+= 1
+                answer(slot, on: queue)
+            } else {
+                counters.servedByWorker &+= 1
                 slots.submit(slot)
                 submitted = true
-            } else {
-                request.perform(file: file, id: id)
-                answer(slot, on: queue)
             }
         }
     }
+
+    /// `BlockRequest.performQuickly`, with writes inline unless one recently had to wait: the
+    /// host throttles writers when too much of its page cache is dirty, and then the worker
+    /// takes the writes, so the harts do not stall with them.
+    private func performQuickly(_ request: BlockRequest) -> Bool {
+        let start = trapeze_monotonic_ns()
+        let writes = start >= inlineWritesPausedUntil
+        let done = request.performQuickly(file: file, id: id, writes: writes)
+        if writes, case .write = request.operation, trapeze_monotonic_ns() &- start > Self.slowInlineWrite {
+            inlineWritesPausedUntil = trapeze_monotonic_ns() + Self.inlineWritePause
+        }
+        return done
+    }
+
+    /// An inline write that took longer than this waited for the host (1 ms: a 1 MiB copy into
+    /// the page cache takes about 0.2 ms); writes then go to the worker for `inlineWritePause`.
+    static let slowInlineWrite: UInt64 = 1_000_000
+    static let inlineWritePause: UInt64 = 100_000_000
 
     /// Decides what the request asks for and checks it against the disk, on the harts' thread.
     private func prepare(_ request: BlockRequest) throws(VirtioError) {
@@ -207,8 +244,8 @@ public final class VirtioBlock: OffloadingDevice {
         guard chain.writableLength > 0 else {
             throw .malformedRequest("virtio-blk request without a writable status byte")
         }
-        request.statusOffset = chain.writableLength - 1
-        request.operation = operation(for: chain, writableData: request.statusOffset)
+        let statusOffset = chain.writableLength - 1
+        request.begin(operation(for: chain, writableData: statusOffset), statusOffset: statusOffset)
     }
 
     /// `writableData` is the writable part before the status byte.
