@@ -2,7 +2,7 @@
 /// for, and, once carried out, its answer. `VirtioBlock` fills it on the harts' thread
 /// (`prepare`), it is carried out on the device's worker thread or inline (`perform`), and the
 /// device answers the driver from it on the harts' thread.
-final class BlockRequest {
+final class BlockRequest: ChainRequest {
     /// What the request does to the image, decided and bounds-checked when it is prepared, so that
     /// carrying it out reads nothing the guest could change meanwhile except the data itself and
     /// the segments of a discard.

@@ -193,18 +193,8 @@ public final class VirtioBlock: OffloadingDevice {
             if submitted { worker?.wake() }
             if queue.needsNotification() { interrupt?.usedBuffers(queue: queue.index) }
         }
-        while let slot = slots.acquire() {
+        while let slot = try slots.takeNext(from: queue, check: prepare) {
             let request = slots.requests[slot]
-            do {
-                guard try queue.pop(into: &request.chain) else {
-                    slots.release(slot)
-                    return
-                }
-                try prepare(request)
-            } catch {
-                slots.release(slot)
-                throw error
-            }
             if worker == nil {
                 request.perform(file: file, id: id)
                 counters.servedInline &+= 1

@@ -2,7 +2,7 @@ import Synchronization
 
 /// One receive chain out of the driver's hands: a checked buffer that waits for a frame from the
 /// backend, and what went into it.
-final class ReceiveRequest {
+final class ReceiveRequest: ChainRequest {
     enum Outcome {
         /// A header and a frame went in: `written` bytes.
         case delivered(written: UInt32, frameLength: Int)
@@ -53,18 +53,9 @@ extension VirtioNet {
     func takeReceiveBuffers() throws(VirtioError) -> Int {
         guard !failed, let queue = receiveq, queue.isReady else { return 0 }
         var submitted = false
-        while let slot = receiveSlots.acquire() {
-            let request = receiveSlots.requests[slot]
-            do {
-                guard try queue.pop(into: &request.chain) else {
-                    receiveSlots.release(slot)
-                    break
-                }
-                try checkReceiveChain(request.chain)
-            } catch {
-                receiveSlots.release(slot)
-                throw error
-            }
+        while let slot = try receiveSlots.takeNext(from: queue, check: { request throws(VirtioError) in
+            try checkReceiveChain(request.chain)
+        }) {
             receivesUnexamined.add(1, ordering: .acquiringAndReleasing)
             receiveSlots.submit(slot)
             submitted = true

@@ -1,6 +1,6 @@
 /// One transmit chain out of the driver's hands: its checked header and frame length, taken on
 /// the harts' thread, and whether the backend took the frame, found out on the worker's.
-final class TransmitRequest {
+final class TransmitRequest: ChainRequest {
     var chain = DescriptorChain(capacity: 4)
     /// The header for the backend (the driver's, checked, or a zero one).
     var header = VirtioNetHeader()
@@ -19,19 +19,11 @@ extension VirtioNet {
             if submitted { worker?.wake() }
             notifyIfNeeded(queue)
         }
-        while let slot = transmitSlots.acquire() {
+        while let slot = try transmitSlots.takeNext(from: queue, check: { request throws(VirtioError) in
+            request.frameLength = try transmitFrameLength(request.chain)
+            request.header = try transmitHeader(request.chain, frameLength: request.frameLength)
+        }) {
             let request = transmitSlots.requests[slot]
-            do {
-                guard try queue.pop(into: &request.chain) else {
-                    transmitSlots.release(slot)
-                    return
-                }
-                request.frameLength = try transmitFrameLength(request.chain)
-                request.header = try transmitHeader(request.chain, frameLength: request.frameLength)
-            } catch {
-                transmitSlots.release(slot)
-                throw error
-            }
             if worker != nil {
                 transmitSlots.submit(slot)
                 submitted = true

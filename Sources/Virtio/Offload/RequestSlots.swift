@@ -117,3 +117,30 @@ struct SlotFIFO {
         return storage[head]
     }
 }
+
+/// A request that keeps the chain it was taken with.
+protocol ChainRequest: AnyObject {
+    var chain: DescriptorChain { get set }
+}
+
+extension RequestSlots where Request: ChainRequest {
+    /// Takes the next available chain of `queue` into a free slot and lets `check` look at it
+    /// (and fill in the request); the slot's number, or nil when the ring is empty or every slot
+    /// is taken (the chain then waits in the ring). A chain that breaks the rules throws, and
+    /// its slot is free again.
+    func takeNext(from queue: Virtqueue, check: (Request) throws(VirtioError) -> Void) throws(VirtioError) -> Int? {
+        guard let slot = acquire() else { return nil }
+        let request = requests[slot]
+        do {
+            guard try queue.pop(into: &request.chain) else {
+                release(slot)
+                return nil
+            }
+            try check(request)
+        } catch {
+            release(slot)
+            throw error
+        }
+        return slot
+    }
+}
