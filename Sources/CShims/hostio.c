@@ -57,15 +57,26 @@ void trapeze_event_drain(int fd) {
     while (read(fd, &count, sizeof count) < 0 && errno == EINTR) {}
 }
 
-long trapeze_pread_nowait(int fd, void *buffer, size_t count, uint64_t offset) {
+long trapeze_preadv(int fd, const struct iovec *vectors, int count, uint64_t offset, int nowait) {
     if (offset > INT64_MAX) {
         errno = EINVAL;
         return -1;
     }
-    struct iovec vector = {buffer, count};
     ssize_t n;
     do {
-        n = preadv2(fd, &vector, 1, (off_t)offset, RWF_NOWAIT);
+        n = preadv2(fd, vectors, count, (off_t)offset, nowait ? RWF_NOWAIT : 0);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+long trapeze_pwritev(int fd, const struct iovec *vectors, int count, uint64_t offset) {
+    if (offset > INT64_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    ssize_t n;
+    do {
+        n = pwritev(fd, vectors, count, (off_t)offset);
     } while (n < 0 && errno == EINTR);
     return n;
 }

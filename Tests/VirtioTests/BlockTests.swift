@@ -472,3 +472,34 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// The iovec arrays virtio-blk reads and writes whole requests with.
+final class IOVectorsTests: XCTestCase {
+    func testAdjacentBuffersMergeAndPartialTransfersResume() {
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 16)
+        defer { memory.deallocate() }
+        var vectors = IOVectors()
+        vectors.append(memory, 512)
+        vectors.append(memory + 512, 512)      // follows the first: merged
+        vectors.append(memory + 2048, 100)     // a gap: a vector of its own
+        XCTAssertEqual(vectors.count, 2)
+        XCTAssertEqual(vectors.remaining, 1124)
+        func current() -> [(UnsafeMutableRawPointer?, Int)] {
+            vectors.withVectors { p, n in (0..<Int(n)).map { (p[$0].iov_base, p[$0].iov_len) } }
+        }
+        XCTAssertEqual(current().map(\.1), [1024, 100])
+        vectors.consume(1000)                  // a short transfer inside the first vector
+        XCTAssertEqual(current().map(\.0), [memory + 1000, memory + 2048])
+        XCTAssertEqual(current().map(\.1), [24, 100])
+        vectors.consume(74)                    // across the boundary
+        XCTAssertEqual(current().map(\.0), [memory + 2098])
+        XCTAssertEqual(current().map(\.1), [50])
+        XCTAssertEqual(vectors.remaining, 50)
+        vectors.consume(50)
+        XCTAssertEqual(vectors.remaining, 0)
+        XCTAssertEqual(vectors.count, 0)
+        vectors.removeAll()
+        vectors.append(memory + 4000, 96)
+        XCTAssertEqual(vectors.count, 1, "reused")
+    }
+}

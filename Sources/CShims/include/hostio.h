@@ -17,10 +17,14 @@ int trapeze_punch_hole(int fd, uint64_t offset, uint64_t length);
 int trapeze_zero_range(int fd, uint64_t offset, uint64_t length);
 
 
-// preadv2(2) with RWF_NOWAIT: reads only what the page cache holds, never waiting for the disk.
-// Returns the bytes read (maybe fewer than `count`), or -1 with errno set: EAGAIN when the first
-// byte is not cached, EOPNOTSUPP when the file does not support it.
-long trapeze_pread_nowait(int fd, void *buffer, size_t count, uint64_t offset);
+struct iovec;
+// preadv(2), or with `nowait` preadv2(2) with RWF_NOWAIT, which reads only what the page cache
+// holds, never waiting for the disk. Returns the bytes read (maybe fewer than asked), or -1 with
+// errno set: with `nowait`, EAGAIN when the first byte is not cached, EOPNOTSUPP when the file
+// cannot tell.
+long trapeze_preadv(int fd, const struct iovec *vectors, int count, uint64_t offset, int nowait);
+// pwritev(2): returns the bytes written (maybe fewer), or -1 with errno set.
+long trapeze_pwritev(int fd, const struct iovec *vectors, int count, uint64_t offset);
 
 // An eventfd (non-blocking, close-on-exec) one thread signals and another polls: the I/O thread
 // and the harts' thread wake each other with these. Returns the descriptor, or -1 with errno set.

@@ -67,14 +67,27 @@ public final class BlockFile {
 
     deinit { close(fd) }
 
-    /// Reads exactly `count` bytes at `offset`; false on an I/O error or end of file.
-    public func read(into buffer: UnsafeMutableRawPointer, count: Int, at offset: UInt64) -> Bool {
-        var done = 0
-        while done < count {
-            let n = pread(fd, buffer + done, count - done, off_t(offset) + off_t(done))
-            if n < 0 && errno == EINTR { continue }
+    /// Reads the bytes `vectors` cover from `offset` on, in as few preadv calls as the kernel
+    /// allows; false on an I/O error or end of file.
+    func read(_ vectors: inout IOVectors, at offset: UInt64) -> Bool {
+        var done: UInt64 = 0
+        while vectors.remaining > 0 {
+            let n = vectors.withVectors { trapeze_preadv(fd, $0, $1, offset + done, 0) }
             guard n > 0 else { return false }
-            done += n
+            vectors.consume(n)
+            done += UInt64(n)
+        }
+        return true
+    }
+
+    /// Writes the bytes `vectors` cover at `offset` on; false on an I/O error.
+    func write(_ vectors: inout IOVectors, at offset: UInt64) -> Bool {
+        var done: UInt64 = 0
+        while vectors.remaining > 0 {
+            let n = vectors.withVectors { trapeze_pwritev(fd, $0, $1, offset + done) }
+            guard n > 0 else { return false }
+            vectors.consume(n)
+            done += UInt64(n)
         }
         return true
     }
@@ -83,15 +96,16 @@ public final class BlockFile {
     /// system without RWF_NOWAIT reads).
     public private(set) var mayReadCached = true
 
-    /// Reads what of `count` bytes at `offset` the host's page cache holds, from the start,
-    /// without waiting for the disk: the bytes read (0 when the first is not cached), or nil on
-    /// an I/O error or end of file.
-    public func readCached(into buffer: UnsafeMutableRawPointer, count: Int, at offset: UInt64) -> Int? {
+    /// Reads what the host's page cache holds of the bytes `vectors` cover from `offset` on, from
+    /// the start, without waiting for the disk: the bytes read (0 when the first is not cached),
+    /// or nil on an I/O error or end of file. `vectors` is left at the first byte not read.
+    func readCached(_ vectors: inout IOVectors, at offset: UInt64) -> Int? {
         guard mayReadCached else { return 0 }
         var done = 0
-        while done < count {
-            let n = trapeze_pread_nowait(fd, buffer + done, count - done, offset + UInt64(done))
+        while vectors.remaining > 0 {
+            let n = vectors.withVectors { trapeze_preadv(fd, $0, $1, offset + UInt64(done), 1) }
             if n > 0 {
+                vectors.consume(n)
                 done += n
                 continue
             }
@@ -103,18 +117,6 @@ public final class BlockFile {
             return nil
         }
         return done
-    }
-
-    /// Writes exactly `count` bytes at `offset`; false on an I/O error.
-    public func write(from buffer: UnsafeRawPointer, count: Int, at offset: UInt64) -> Bool {
-        var done = 0
-        while done < count {
-            let n = pwrite(fd, buffer + done, count - done, off_t(offset) + off_t(done))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return false }
-            done += n
-        }
-        return true
     }
 
     /// Makes every completed write durable (fsync).
