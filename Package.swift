@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "RISCVTests", dependencies: ["RISCV", "Devices", "GuestMemory", "CShims", "RV64Encoding"], exclude: ["fpref"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "GuestMemory"]),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Devices", "GuestMemory"]),
-        .testTarget(name: "MachineTests", dependencies: ["Machine", "VMM", "RISCV", "Devices", "GuestMemory"]),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "VMM", "RISCV", "Devices", "GuestMemory", "Virtio"]),
         .testTarget(name: "JITTests", dependencies: ["JIT", "RISCV", "Devices", "GuestMemory", "RV64Encoding"]),
         .testTarget(name: "VMMTests", dependencies: ["VMM", "RISCV", "GuestMemory"]),
         .testTarget(name: "EndToEndTests", dependencies: []),

@@ -7,9 +7,9 @@ import Synchronization
 import Virtio
 
 /// The machine's I/O thread (ARCHITECTURE.md, "Threads"): it reads the console's input, and
-/// carries out the part of device requests that blocks the host, reads, writes and fsyncs of disk
-/// images, and writes to and reads from TAPs, so that the harts run on meanwhile, on the host's
-/// other core.
+/// carries out the part of device requests that blocks the host, writes to and reads from TAPs
+/// itself and the fsyncs, fallocates and disk reads of each disk image on a `BlockingLane` of
+/// the disk's own, so that the harts run on meanwhile, on the host's other core.
 ///
 /// Devices take chains and answer the driver on the harts' thread; only the host I/O comes here
 /// (`OffloadingDevice`). The harts' thread learns of completed requests at its next slice
@@ -19,8 +19,13 @@ import Virtio
 /// are not its business: the harts' thread sleeps until the next deadline itself, which a relay
 /// through this thread would only delay. It is an OS thread, never the Swift concurrency pool.
 final class IOThread: DeviceWorker, @unchecked Sendable {
-    /// Set before `start`, read-only afterwards: both threads read it.
+    /// The devices whose work this thread runs between its polls (networks). Set before
+    /// `start`, read-only afterwards: both threads read it.
     private let devices: [OffloadingDevice]
+    /// The devices whose work can wait long on storage (disks), each on a lane of its own.
+    private var lanes: [BlockingLane] = []
+    /// Every offloading device, for `hasRequestsInFlight`.
+    private let allDevices: [OffloadingDevice]
     /// Signalled by devices that submitted work, and by `stop`.
     private let wakeDescriptor: Int32
     /// Signalled when requests completed: the harts' thread polls it while all harts sleep.
@@ -55,11 +60,15 @@ final class IOThread: DeviceWorker, @unchecked Sendable {
             for fd in [wake, completion] where fd >= 0 { close(fd) }
             throw .hostResource("cannot create the I/O thread's eventfd: \(reason) (raise the open-files limit, ulimit -n)")
         }
-        self.devices = devices
+        self.devices = devices.filter { $0.workKind == .polled }
+        allDevices = devices
         self.console = console
         wakeDescriptor = wake
         completionDescriptor = completion
-        for device in devices { device.attach(worker: self) }
+        for device in self.devices { device.attach(worker: self) }
+        for (i, device) in devices.enumerated() where device.workKind == .blocking {
+            lanes.append(BlockingLane(device: device, name: "trapeze-io-\(i)") { [unowned self] in noteCompletions() })
+        }
         console?.observeRoom { [weak self] in self?.wake() }
     }
 
@@ -68,9 +77,10 @@ final class IOThread: DeviceWorker, @unchecked Sendable {
         close(completionDescriptor)
     }
 
-    /// Starts the thread (once).
+    /// Starts the thread and its lanes (once).
     func start() {
         guard thread == nil else { return }
+        for lane in lanes { lane.start() }
         let thread = Thread { [self] in loop() }
         thread.name = "trapeze-io"
         self.thread = thread
@@ -85,6 +95,7 @@ final class IOThread: DeviceWorker, @unchecked Sendable {
         trapeze_event_signal(wakeDescriptor)  // unconditionally: the thread may be about to sleep
         exited.wait()
         thread = nil
+        for lane in lanes { lane.stop() }
     }
 
     // MARK: The harts' thread
@@ -101,7 +112,15 @@ final class IOThread: DeviceWorker, @unchecked Sendable {
 
     /// Whether any device has a request the thread is carrying out (not a receive buffer
     /// waiting for a frame).
-    var hasRequestsInFlight: Bool { devices.contains { $0.requestsInFlight > 0 } }
+    var hasRequestsInFlight: Bool { allDevices.contains { $0.requestsInFlight > 0 } }
+
+    /// Requests completed (on this thread or a lane): the harts' thread is told, through
+    /// `completionDescriptor` when it sleeps.
+    private func noteCompletions() {
+        batchCount.add(1, ordering: .relaxed)
+        completionsPending.store(true, ordering: .sequentiallyConsistent)
+        if hartsAsleep.load(ordering: .sequentiallyConsistent) { trapeze_event_signal(completionDescriptor) }
+    }
 
     /// Every hart waits for an interrupt and requests are in flight: spins for a short while in
     /// the hope that they complete, because on a virtual host the wakeup from poll() costs about
@@ -174,9 +193,7 @@ final class IOThread: DeviceWorker, @unchecked Sendable {
             var completed = false
             for device in devices where device.performSubmitted() { completed = true }
             if completed {
-                batchCount.add(1, ordering: .relaxed)
-                completionsPending.store(true, ordering: .sequentiallyConsistent)
-                if hartsAsleep.load(ordering: .sequentiallyConsistent) { trapeze_event_signal(completionDescriptor) }
+                noteCompletions()
                 lastWork = trapeze_monotonic_ns()
                 continue
             }

@@ -344,4 +344,7 @@ public final class VirtioBlock: OffloadingDevice {
     public var requestsInFlight: Int { slots.inFlight }
 
     public var requestsOutstanding: Int { slots.outstanding }
+
+    /// What reaches the worker is what waits for the host's storage.
+    public var workKind: DeviceWorkKind { .blocking }
 }

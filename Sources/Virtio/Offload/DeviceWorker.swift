@@ -15,6 +15,15 @@ public protocol DeviceWorker: AnyObject, Sendable {
     func waitUntilIdle(_ device: OffloadingDevice)
 }
 
+/// How long a device's host work can take, which decides where a machine runs it.
+public enum DeviceWorkKind: Sendable {
+    /// Short system calls (TAP reads and writes): one thread can run them between its polls.
+    case polled
+    /// Work that can wait long on host storage (fsync, reads from the disk): a thread of its
+    /// own, so that a slow sync never holds up another device.
+    case blocking
+}
+
 /// A virtio device whose requests can run on a `DeviceWorker`. Without a worker attached, it
 /// serves each request inline when the driver notifies (unit tests, and any engine that wants it).
 public protocol OffloadingDevice: VirtioDevice {
@@ -36,8 +45,11 @@ public protocol OffloadingDevice: VirtioDevice {
     /// with a frame for a receive buffer the device holds), for the worker to poll; nil when
     /// only a submission makes work.
     var workerReadinessDescriptor: Int32? { get }
+    /// Where the device's work should run.
+    var workKind: DeviceWorkKind { get }
 }
 
 extension OffloadingDevice {
     public var workerReadinessDescriptor: Int32? { nil }
+    public var workKind: DeviceWorkKind { .polled }
 }
