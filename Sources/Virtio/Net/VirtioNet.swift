@@ -36,13 +36,14 @@ extension VirtioFeatures {
 /// guest gets zero headers, so frames are finished Ethernet frames both ways as without offloads.
 /// Every receive header has num_buffers = 1 (5.1.6.4: one buffer per frame without MRG_RXBUF).
 ///
-/// Frames for the guest are taken from the backend only when the driver has a receive buffer
-/// posted, between hart slices (`pollReceive`) and when the driver posts buffers; otherwise they
-/// wait in the backend, so the VMM buffers at most one frame, in `frame`. A frame larger than
-/// the buffer it would go into is dropped and the buffer returned empty (Linux counts a length
-/// error and posts it again). Transmit chains are taken when the driver notifies and the frames
-/// sent on the attached `DeviceWorker` (Machine's I/O thread), in order, so the harts run on while
-/// the host's network stack takes them (`VirtioNet+Transmit.swift`).
+/// Frames for the guest are read from the backend only into a receive buffer the driver posted
+/// (`VirtioNet+Receive.swift`): on the attached `DeviceWorker` (Machine's I/O thread, which polls
+/// the backend), or without one between hart slices (`pollReceive`) and when the driver posts
+/// buffers. Otherwise they wait in the backend, so the VMM holds at most one frame, in `frame`.
+/// A frame larger than the buffer it would go into is dropped and the buffer returned empty
+/// (Linux counts a length error and posts it again). Transmit chains are taken when the driver
+/// notifies and the frames sent on the worker, in order, so the harts run on while the host's
+/// network stack takes them (`VirtioNet+Transmit.swift`).
 ///
 /// A transmit chain with a device-writable buffer, no room for the header, a frame over
 /// `maxFrameLength` or a header that fails its check, and a receive chain with a device-readable
