@@ -17,6 +17,7 @@ final class NetTests: XCTestCase {
     /// The header the host sees on a frame that needs nothing done, and sends with one.
     static let plainHeader = [UInt8](repeating: 0, count: 12)
     /// Feature bits: VIRTIO_NET_F_CSUM, GUEST_CSUM, MAC, HOST_TSO4, HOST_TSO6, HOST_ECN, STATUS.
+    static let guestTSO4: UInt64 = 1 << 7, guestTSO6: UInt64 = 1 << 8, guestECN: UInt64 = 1 << 9
     static let csum: UInt64 = 1 << 0, guestCsum: UInt64 = 1 << 1, macBit: UInt64 = 1 << 5, tso4: UInt64 = 1 << 11,
                tso6: UInt64 = 1 << 12, ecn: UInt64 = 1 << 13, statusBit: UInt64 = 1 << 16, version1: UInt64 = 1 << 32
 
@@ -115,8 +116,9 @@ final class NetTests: XCTestCase {
     func testIdentityFeaturesAndConfigurationSpace() {
         XCTAssertEqual(driver.read(Reg.deviceID), 1)
         let offered = driver.offeredFeatures()
-        XCTAssertEqual(offered & 0xFF_FFFF, Self.csum | Self.guestCsum | Self.macBit | Self.tso4 | Self.tso6 | Self.ecn | Self.statusBit,
-                       "MAC, STATUS, checksum offload both ways, TSO toward the host; no GUEST_TSO, no MRG_RXBUF")
+        XCTAssertEqual(offered & 0xFF_FFFF, Self.csum | Self.guestCsum | Self.macBit | Self.tso4 | Self.tso6 | Self.ecn | Self.statusBit
+                       | Self.guestTSO4 | Self.guestTSO6 | Self.guestECN,
+                       "MAC, STATUS, checksum offload and TSO both ways; no MRG_RXBUF, no UFO")
         XCTAssertNotEqual(offered & 1 << 32, 0, "VIRTIO_F_VERSION_1")
         XCTAssertEqual((0..<6).map { UInt8(driver.read(Reg.config + UInt64($0), size: 1)) }, Self.mac.bytes, "mac")
         XCTAssertEqual(driver.read(Reg.config, size: 4), 0xAB00_5452, "mac, read as a 32-bit word")
@@ -435,7 +437,8 @@ final class NetTests: XCTestCase {
         XCTAssertEqual(statistics["queueNotifications"], 5)
         XCTAssertEqual(statistics["needsReset"], 0)
         XCTAssertGreaterThan(statistics["interrupts"] ?? 0, 0)
-        XCTAssertEqual(statistics.count, 10, "\(statistics.keys.sorted())")
+        XCTAssertEqual(statistics["segmentsReceived"], 0)
+        XCTAssertEqual(statistics.count, 11, "\(statistics.keys.sorted())")
 
         driver.addChain([writableBuffer(64)], queue: Self.transmitq)
         XCTAssertEqual(driver.transport.statistics["needsReset"], 1)
@@ -458,13 +461,45 @@ final class NetTests: XCTestCase {
     /// and a reset takes it back; transmit offloads need nothing there.
     func testNegotiatedReceiveOffloadsReachTheBackend() {
         initialize()
-        XCTAssertEqual(backend.receiveOffloads, .checksum, "GUEST_CSUM: TUN_F_CSUM")
+        XCTAssertEqual(backend.receiveOffloads, [.checksum, .tso4, .tso6, .tsoECN], "GUEST_CSUM, GUEST_TSO*: TUN_F_CSUM, TUN_F_TSO*")
         driver.write(Reg.status, 0)
         XCTAssertEqual(backend.receiveOffloads, [], "reset")
         initialize(accept: Self.version1 | Self.macBit | Self.statusBit | Self.csum | Self.tso4)
         XCTAssertEqual(backend.receiveOffloads, [], "transmit offloads only")
         initialize(accept: Self.version1 | Self.guestCsum)
         XCTAssertEqual(backend.receiveOffloads, .checksum)
+        initialize(accept: Self.version1 | Self.guestCsum | Self.guestTSO6)
+        XCTAssertEqual(backend.receiveOffloads, [.checksum, .tso6])
+        // 5.1.3.1: TSO toward the guest needs GUEST_CSUM, and ECN needs TSO.
+        XCTAssertFalse(driver.initialize(accept: Self.version1 | Self.guestTSO4), "GUEST_TSO4 without GUEST_CSUM")
+        XCTAssertFalse(driver.initialize(accept: Self.version1 | Self.guestCsum | Self.guestECN), "GUEST_ECN without TSO")
+    }
+
+    /// With GUEST_TSO4/6 a TCP segment of up to 64 KiB from the host goes into one 64 KiB buffer
+    /// whole, with its segmentation header; a segment of a kind the guest did not accept, or one
+    /// larger than its buffer, is dropped.
+    func testReceiveLargeSegmentsWhole() {
+        initialize()
+        let segment = frame(60000)
+        let tso4 = header(flags: 1, gsoType: 1, hdrLen: 54, gsoSize: 1448, csumStart: 34, csumOffset: 16)
+        hostSend(segment, header: tso4)
+        let big = writableBuffer(65562)
+        driver.addChain([big])
+        XCTAssertEqual(driver.takeUsed().map(\.length), [UInt32(12 + segment.count)])
+        XCTAssertEqual(driver.bytes(at: big.address, 12), Array(tso4[..<10]) + [1, 0], "the header, num_buffers 1")
+        XCTAssertEqual(driver.bytes(at: big.address + 12, segment.count), segment)
+        XCTAssertEqual(device.counters.receivedSegments, 1)
+
+        hostSend(segment, header: tso4)
+        driver.addChain([writableBuffer(1526)])
+        XCTAssertEqual(driver.takeUsed().map(\.length), [0], "too big for its buffer")
+        XCTAssertEqual(device.counters.receiveDropped, 1)
+
+        initialize(accept: Self.version1 | Self.guestCsum | Self.guestTSO6)
+        hostSend(segment, header: tso4)
+        driver.addChain([writableBuffer(65562)])
+        XCTAssertEqual(driver.takeUsed().map(\.length), [0], "TCPv4 segment without GUEST_TSO4")
+        XCTAssertEqual(device.counters.receiveDropped, 2)
     }
 
     /// A TSO header (TCPV4 with ECN, partial checksum) and a 9000-byte segment go to the host as
@@ -551,7 +586,7 @@ final class NetTests: XCTestCase {
     /// With GUEST_CSUM the host's checksum flags reach the guest (a partial checksum with where
     /// to finish it, or DATA_VALID); a segment to cut does not, GUEST_TSO not being offered.
     func testReceiveChecksumOffload() {
-        initialize()
+        initialize(accept: Self.version1 | Self.macBit | Self.statusBit | Self.csum | Self.guestCsum)
         let f = frame(500)
         hostSend(f, header: header(flags: 1, hdrLen: 7, csumStart: 34, csumOffset: 16))
         hostSend(f, header: header(flags: 2))

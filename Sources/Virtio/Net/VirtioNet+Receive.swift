@@ -4,8 +4,8 @@ import Synchronization
 /// backend, and what went into it.
 final class ReceiveRequest: ChainRequest {
     enum Outcome {
-        /// A header and a frame went in: `written` bytes.
-        case delivered(written: UInt32, frameLength: Int)
+        /// A header and a frame went in: `written` bytes; `segment`: a TCP segment to take whole.
+        case delivered(written: UInt32, frameLength: Int, segment: Bool)
         /// The frame that came did not fit or had offloads the guest did not accept: the buffer
         /// goes back empty and the frame is lost, as on a wire.
         case dropped
@@ -99,7 +99,8 @@ extension VirtioNet {
                 request.chain.copyToWritable(UnsafeRawBufferPointer(rebasing: frame[..<headerLength]), at: 0)
                 request.chain.copyToWritable(UnsafeRawBufferPointer(rebasing: frame[Self.headerLength..<(Self.headerLength + length)]),
                                              at: UInt64(headerLength))
-                request.outcome = .delivered(written: UInt32(headerLength + length), frameLength: length)
+                request.outcome = .delivered(written: UInt32(headerLength + length), frameLength: length,
+                                             segment: header.gsoType != 0)
             } else {
                 request.outcome = .dropped
             }
@@ -118,9 +119,10 @@ extension VirtioNet {
         for slot in completedReceives {
             let request = receiveSlots.requests[slot]
             switch request.outcome {
-            case .delivered(let written, let frameLength):
+            case .delivered(let written, let frameLength, let segment):
                 counters.received += 1
                 counters.receivedBytes += frameLength
+                if segment { counters.receivedSegments += 1 }
                 queue.push(request.chain, written: written)
             case .dropped:
                 counters.receiveDropped += 1
@@ -134,13 +136,26 @@ extension VirtioNet {
     }
 
     /// The header for the guest from the backend's (in `frame`): its checksum flags if the guest
-    /// accepted GUEST_CSUM, else none. Nil for a frame the guest cannot take as it is: a segment
-    /// to cut (no GUEST_TSO is offered) or a checksum left to finish without GUEST_CSUM, which a
-    /// backend told no offloads never sends.
+    /// accepted GUEST_CSUM, else none, and its segmentation if the guest accepted that kind of
+    /// segment. Nil for a frame the guest cannot take as it is: a segment of a kind it did not
+    /// accept, or a checksum left to finish without GUEST_CSUM, which a backend told no offloads
+    /// never sends.
     private func receiveHeader() -> VirtioNetHeader? {
         let host = VirtioNetHeader(UnsafeRawBufferPointer(frame))
-        guard host.gsoType == 0 else { return nil }
         var header = VirtioNetHeader()
+        if host.gsoType != 0 {
+            let ecn = host.gsoType & VirtioNetHeader.ecnBit != 0
+            let accepted: Bool
+            switch VirtioNetHeader.SegmentationType(rawValue: host.gsoType & ~VirtioNetHeader.ecnBit) {
+            case .tcp4: accepted = features.contains(.netGuestTSO4)
+            case .tcp6: accepted = features.contains(.netGuestTSO6)
+            default: accepted = false
+            }
+            guard accepted, !ecn || features.contains(.netGuestECN) else { return nil }
+            header.gsoType = host.gsoType
+            header.headerLength = host.headerLength
+            header.segmentSize = host.segmentSize
+        }
         if features.contains(.netGuestChecksum) {
             header.flags = host.flags.intersection([.needsChecksum, .dataValid])
             if header.flags.contains(.needsChecksum) {

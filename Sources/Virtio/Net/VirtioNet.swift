@@ -6,6 +6,11 @@ extension VirtioFeatures {
     public static let netChecksum = VirtioFeatures(bit: 0)
     /// VIRTIO_NET_F_GUEST_CSUM: the driver takes frames with a partial checksum, or one found valid.
     public static let netGuestChecksum = VirtioFeatures(bit: 1)
+    /// VIRTIO_NET_F_GUEST_TSO4, _TSO6, _ECN: the driver takes TCP segments of up to 64 KiB whole
+    /// (Linux then posts 64 KiB receive buffers, "big packets", without MRG_RXBUF).
+    public static let netGuestTSO4 = VirtioFeatures(bit: 7)
+    public static let netGuestTSO6 = VirtioFeatures(bit: 8)
+    public static let netGuestECN = VirtioFeatures(bit: 9)
     /// VIRTIO_NET_F_MAC: the device has an address, `mac` in the configuration space.
     public static let netMAC = VirtioFeatures(bit: 5)
     /// VIRTIO_NET_F_HOST_TSO4, _TSO6, _ECN: the driver may send TCP segments of up to 64 KiB for
@@ -18,6 +23,8 @@ extension VirtioFeatures {
 
     /// The transmit offloads: any of them lets the driver's headers through to the host.
     static let netTransmitOffloads: VirtioFeatures = [.netChecksum, .netHostTSO4, .netHostTSO6, .netHostECN]
+    /// The receive segmentation offloads.
+    static let netGuestTSO: VirtioFeatures = [.netGuestTSO4, .netGuestTSO6, .netGuestECN]
 }
 
 /// The network device, virtio-net (device ID 1, virtio 1.2 section 5.1), over a `NetBackend`
@@ -30,8 +37,10 @@ extension VirtioFeatures {
 /// and TCP segments of up to 64 KiB (HOST_TSO4, HOST_TSO6, HOST_ECN); the driver's header is
 /// checked (`VirtioNetHeader.checkTransmit`) and handed to the backend, whose kernel finishes
 /// the checksum and cuts the segment. Toward the guest, partial or verified checksums
-/// (GUEST_CSUM, TUN_F_CSUM on the backend) but no large segments, which would need 64 KiB
-/// receive buffers or MRG_RXBUF. A driver that accepts none of the transmit offloads has its
+/// (GUEST_CSUM, TUN_F_CSUM on the backend) and TCP segments of up to 64 KiB (GUEST_TSO4,
+/// GUEST_TSO6, GUEST_ECN, TUN_F_TSO* on the backend), which fit the 64 KiB buffers a driver posts
+/// for them without MRG_RXBUF (5.1.6.3.1); a segment larger than its buffer is dropped like any
+/// frame. A driver that accepts none of the transmit offloads has its
 /// headers replaced by zero ones, and without GUEST_CSUM the backend is told no offloads and the
 /// guest gets zero headers, so frames are finished Ethernet frames both ways as without offloads.
 /// Every receive header has num_buffers = 1 (5.1.6.4: one buffer per frame without MRG_RXBUF).
@@ -79,14 +88,16 @@ public final class VirtioNet: OffloadingDevice {
         /// Frames (and their bytes) put in the guest's receive buffers.
         public var received = 0
         public var receivedBytes = 0
+        /// Of `received`, the TCP segments of up to 64 KiB the guest took whole (GUEST_TSO).
+        public var receivedSegments = 0
         /// Frames taken from the backend that no guest buffer could hold, or with offloads the
         /// guest did not accept.
         public var receiveDropped = 0
     }
 
     public let deviceType = VirtioDeviceType.network
-    public let deviceFeatures: VirtioFeatures = [.netChecksum, .netGuestChecksum, .netMAC, .netHostTSO4, .netHostTSO6,
-                                                 .netHostECN, .netStatus]
+    public let deviceFeatures: VirtioFeatures = [.netChecksum, .netGuestChecksum, .netGuestTSO4, .netGuestTSO6,
+                                                 .netGuestECN, .netMAC, .netHostTSO4, .netHostTSO6, .netHostECN, .netStatus]
     public let queueMaxSizes = [VirtioNet.queueSize, VirtioNet.queueSize]
     public let mac: MACAddress
     public let backend: NetBackend
@@ -156,8 +167,21 @@ public final class VirtioNet: OffloadingDevice {
     public var statistics: [String: UInt64] {
         ["framesTransmitted": UInt64(counters.transmitted), "bytesTransmitted": UInt64(counters.transmittedBytes),
          "transmitDropped": UInt64(counters.transmitDropped), "segmentsTransmitted": UInt64(counters.transmittedSegments),
+         "segmentsReceived": UInt64(counters.receivedSegments),
          "framesReceived": UInt64(counters.received), "bytesReceived": UInt64(counters.receivedBytes),
          "receiveDropped": UInt64(counters.receiveDropped)]
+    }
+
+    /// 5.1.3.1: GUEST_TSO4 and GUEST_TSO6 need GUEST_CSUM, and GUEST_ECN needs one of them (a
+    /// segment's checksum is left for the receiver, and ECN is a flag on segments); the host's
+    /// TAP would refuse those receive offloads anyway. (A transmit header that asks for what was
+    /// not negotiated is caught per frame instead, `VirtioNetHeader.checkTransmit`.)
+    public func accepts(_ features: VirtioFeatures) -> Bool {
+        func needs(_ feature: VirtioFeatures, _ any: VirtioFeatures) -> Bool {
+            !features.contains(feature) || !features.isDisjoint(with: any)
+        }
+        return needs(.netGuestTSO4, .netGuestChecksum) && needs(.netGuestTSO6, .netGuestChecksum)
+            && needs(.netGuestECN, [.netGuestTSO4, .netGuestTSO6])
     }
 
     public func activate(features: VirtioFeatures, queues: [Virtqueue], interrupt: VirtioInterrupt) throws(VirtioError) {
@@ -166,7 +190,10 @@ public final class VirtioNet: OffloadingDevice {
         // Only what the guest takes whole may come from the host (TUNSETOFFLOAD names what the
         // reader accepts; writes take any header). A TAP refuses TUN_F_CSUM only on a kernel
         // older than 2.6.27; the backend then keeps none, as reset left it.
-        let offloads: NetOffloads = features.contains(.netGuestChecksum) ? .checksum : []
+        var offloads: NetOffloads = features.contains(.netGuestChecksum) ? .checksum : []
+        if features.contains(.netGuestTSO4) { offloads.insert(.tso4) }
+        if features.contains(.netGuestTSO6) { offloads.insert(.tso6) }
+        if features.contains(.netGuestECN) { offloads.insert(.tsoECN) }
         guard backend.setReceiveOffloads(offloads) else {
             throw .malformedRequest("virtio-net: the host refused receive offloads 0x\(String(offloads.rawValue, radix: 16))")
         }
