@@ -39,13 +39,6 @@ final class BlockingLane: DeviceWorker, @unchecked Sendable {
 
     func wake() { signal.signal() }
 
-    func waitUntilIdle(_ device: OffloadingDevice) {
-        while device.requestsInFlight > 0 {
-            wake()
-            usleep(20)
-        }
-    }
-
     private func loop() {
         while true {
             signal.wait()

@@ -160,14 +160,6 @@ final class IOThread: DeviceWorker, @unchecked Sendable {
         if asleep.load(ordering: .sequentiallyConsistent) { trapeze_event_signal(wakeDescriptor) }
     }
 
-    func waitUntilIdle(_ device: OffloadingDevice) {
-        // A reset is rare and a request ends within its host I/O: polling is simpler than a
-        // condition variable on every completion.
-        while device.requestsInFlight > 0 {
-            wake()
-            usleep(20)
-        }
-    }
 
     // MARK: The thread
 

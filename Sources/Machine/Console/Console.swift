@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CShims
 import Devices
 import Foundation // NSLock
 
@@ -21,7 +22,7 @@ public final class Console: ByteSink, @unchecked Sendable {
     private let inputFD: Int32
     private let outputFD: Int32
 
-    /// Guards the input queue, the quit flag and the wake pipe's state.
+    /// Guards the input queue, the quit flag and the wake eventfd's state.
     private let input = NSLock()
     private var queue: [UInt8] = []
     private var queueHead = 0
@@ -35,8 +36,8 @@ public final class Console: ByteSink, @unchecked Sendable {
     private var decoder = EscapeDecoder()
     private var readBuffer = [UInt8](repeating: 0, count: 256)
     private var wakeSignalled = false
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
+    /// Readable while input or a quit waits for the run loop (an eventfd, as the I/O thread's).
+    private let wake: Int32
     private var started = false
 
     /// Guards the output buffer and serialises writes to `outputFD`, so output keeps its order.
@@ -53,21 +54,12 @@ public final class Console: ByteSink, @unchecked Sendable {
         self.inputFD = inputFD
         self.outputFD = outputFD
         self.isTerminal = inputFD >= 0 && isatty(inputFD) == 1
-        var fds: [Int32] = [-1, -1]
-        if pipe(&fds) == 0 {
-            for fd in fds {
-                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            }
-        }
-        wakeRead = fds[0]
-        wakeWrite = fds[1]
+        wake = trapeze_event_create()
     }
 
     deinit {
         flush()
-        if wakeRead >= 0 { close(wakeRead) }
-        if wakeWrite >= 0 { close(wakeWrite) }
+        if wake >= 0 { close(wake) }
     }
 
     // MARK: Lifecycle
@@ -167,22 +159,21 @@ public final class Console: ByteSink, @unchecked Sendable {
 
     /// Becomes readable when new input is queued or quit is requested, so a run loop whose harts
     /// all wait in WFI can poll() it with a timeout. Call `drainWake()` after it fires.
-    public var wakeFileDescriptor: Int32 { wakeRead }
+    public var wakeFileDescriptor: Int32 { wake }
 
-    /// Empties the wake pipe; it becomes readable again on the next input or quit.
+    /// Empties the wake eventfd; it becomes readable again on the next input or quit.
     public func drainWake() {
         input.lock()
         defer { input.unlock() }
-        var scratch = [UInt8](repeating: 0, count: 64)
-        while scratch.withUnsafeMutableBytes({ read(wakeRead, $0.baseAddress, $0.count) }) > 0 {}
+        if wake >= 0 { trapeze_event_drain(wake) }
         wakeSignalled = false
     }
 
-    /// One byte in the pipe at most: the flag and the pipe change together, under the lock.
+    /// One signal at most: the flag and the eventfd change together, under the lock.
     private func signalWakeLocked() {
-        guard !wakeSignalled, wakeWrite >= 0 else { return }
+        guard !wakeSignalled, wake >= 0 else { return }
         wakeSignalled = true
-        writeWakeByte(wakeWrite)
+        trapeze_event_signal(wake)
     }
 
     // MARK: Reading input
@@ -290,10 +281,5 @@ private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
             return
         }
     }
-}
-
-private func writeWakeByte(_ fd: Int32) {
-    var one: UInt8 = 1
-    _ = write(fd, &one, 1)
 }
 

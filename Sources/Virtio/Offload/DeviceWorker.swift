@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A thread that carries out the part of device requests that blocks the host (file I/O, writes
 /// to a TAP) while the harts run on: Machine's I/O thread, or a test's.
 ///
@@ -47,6 +51,18 @@ public protocol OffloadingDevice: VirtioDevice {
     var workerReadinessDescriptor: Int32? { get }
     /// Where the device's work should run.
     var workKind: DeviceWorkKind { get }
+}
+
+extension DeviceWorker {
+    /// For a worker on a thread of its own: polls, waking the worker, until the device is idle.
+    /// A reset is rare and a request ends within its host I/O, so polling is simpler than a
+    /// condition variable signalled on every completion.
+    public func waitUntilIdle(_ device: OffloadingDevice) {
+        while device.requestsInFlight > 0 {
+            wake()
+            usleep(20)
+        }
+    }
 }
 
 extension OffloadingDevice {
